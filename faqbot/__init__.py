@@ -1,0 +1,59 @@
+"""faqbot: French FAQ search, triaged contact form and staff console for a points-recovery booking platform."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the application (the one factory: CLI, gunicorn, tests and evalkit all use it)."""
+    # Tests and deployments may put the instance folder elsewhere (each test gets its own).
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FAQBOT_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(_config(instance_path, test_config))
+
+    from . import db, i18n, security, web_errors
+
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    web_errors.init_app(app)
+
+    from .content import cli as content_cli
+    from .index import cli as index_cli
+
+    app.cli.add_command(content_cli.content_group)
+    app.cli.add_command(index_cli.index_group)
+
+    from . import public
+
+    public.init_app(app)
+    _init_optional(app)
+    return app
+
+
+def _config(instance_path: Path, test_config: dict | None) -> dict:
+    from .config import load_config
+
+    config = load_config(instance_path)
+    if test_config:
+        config.update(test_config)
+    return config
+
+
+def _init_optional(app: Flask) -> None:
+    """Register the areas that are built in parallel; each owns its blueprint, CLI and models."""
+    import importlib
+
+    for name in ("faqbot.contact", "faqbot.staff"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue
+        module.init_app(app)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Command 2: install what the tests need (Python packages, Debian's chromium and postgresql),
+# start a throw-away PostgreSQL, and run the whole suite on SQLite and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv 2>/dev/null || true
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# A private PostgreSQL cluster on a free loopback port, removed on exit.
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+PGDATA=$(mktemp -d /tmp/faqbot-pg.XXXXXX)
+PGPORT=${FAQBOT_TEST_PGPORT:-$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+as_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi; }
+[ "$(id -u)" -eq 0 ] && chown postgres "$PGDATA"
+stop_pg() { as_pg "$PGBIN/pg_ctl -D $PGDATA -m immediate stop" >/dev/null 2>&1 || true; rm -rf "$PGDATA"; }
+trap stop_pg EXIT
+as_pg "$PGBIN/initdb -D $PGDATA -A trust -U postgres --no-sync" >/dev/null
+as_pg "$PGBIN/pg_ctl -D $PGDATA -w -l $PGDATA/server.log -o \"-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" start" >/dev/null
+as_pg "$PGBIN/createdb -h 127.0.0.1 -p $PGPORT -U postgres faqbot_test"
+export FAQBOT_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$PGPORT/faqbot_test"
+
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ $status -eq 5 ]; then
+  echo "pytest collected no tests: failing on purpose" >&2
+  exit 1
+fi
+exit $status
