@@ -1,0 +1,44 @@
+"""Outgoing e-mail: SMTP when SMTP_HOST is configured, otherwise .eml files in the outbox folder."""
+from __future__ import annotations
+
+import smtplib
+import uuid
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from .db import utcnow
+
+
+def build_message(config: Mapping, *, to: str, subject: str, text: str, reply_to: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or "faqbot.localhost")
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message.set_content(text)  # plain text only: nothing a visitor typed can become markup in a mail client
+    return message
+
+
+def send_email(config: Mapping, *, to: str, subject: str, text: str, reply_to: str | None = None) -> str:
+    """Send one plain-text e-mail and return its Message-ID; raises on SMTP failure (callers decide)."""
+    message = build_message(config, to=to, subject=subject, text=text, reply_to=reply_to)
+    if config.get("SMTP_HOST"):
+        with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25), timeout=10) as smtp:
+            if config.get("SMTP_STARTTLS"):
+                smtp.starttls()
+            if config.get("SMTP_USER"):
+                smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD", ""))
+            smtp.send_message(message)
+    else:
+        outbox = Path(config["OUTBOX_DIR"])
+        outbox.mkdir(parents=True, exist_ok=True)
+        name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+        temporary = outbox / (name + ".tmp")
+        temporary.write_bytes(bytes(message))
+        temporary.rename(outbox / name)  # readers never see half a file
+    return message["Message-ID"]
