@@ -29,9 +29,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(content_cli.content_group)
     app.cli.add_command(index_cli.index_group)
 
-    from . import public
+    from . import api_docs, public
 
     public.init_app(app)
+    api_docs.init_app(app)
     _init_optional(app)
     return app
 
