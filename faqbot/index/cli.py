@@ -1,9 +1,38 @@
 """`faqbot index …` commands."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 
 
 @click.group("index", help="Index de recherche.")
 def index_group() -> None:
     pass
+
+
+@index_group.command("build", help="Reconstruit l’index de recherche à partir du fichier FAQ.")
+@click.option("--force", is_flag=True, help="Reconstruire même si l’index est à jour.")
+@with_appcontext
+def build_command(force: bool) -> None:
+    from ..content import load_faq
+    from .build import ensure_index
+
+    faq = load_faq(current_app.config["FAQ_PATH"])
+    folder = ensure_index(faq, Path(current_app.config["INDEX_DIR"]), force=force)
+    click.echo(f"Index prêt : {len(faq.entries)} entrées dans {folder}")
+
+
+@index_group.command("search", help="Cherche dans la FAQ (pour vérifier la pertinence).")
+@click.argument("words", nargs=-1)
+@click.option("--limit", default=5, show_default=True)
+@with_appcontext
+def search_command(words: tuple[str, ...], limit: int) -> None:
+    service = current_app.extensions["faqbot.search"]
+    outcome = service.search(" ".join(words), limit=limit)
+    if outcome.corrected_query:
+        click.echo(f"Résultats pour « {outcome.corrected_query} »")
+    for hit in outcome.hits:
+        click.echo(f"{hit.score:7.2f}  {hit.entry.id}  {hit.entry.question}")

@@ -1,0 +1,334 @@
+"""The French analyzer shared by indexing, querying, typo correction and snippet highlighting.
+
+Visitors write colloquial French on phones: no accents, elisions with either apostrophe, SMS abbreviations,
+negations that carry the meaning ("pas reçu"). The same chain runs on the FAQ and on the query so both sides
+meet on the same normalised terms:
+
+    tokenize -> elision -> lowercase + accent folding -> SMS/abbreviation expansion -> stopwords (negation kept)
+    -> Snowball French stem + light normalisation (codes and numbers untouched) -> domain synonyms
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from whoosh.analysis import Filter, Token, Tokenizer
+from whoosh.lang.snowball.french import FrenchStemmer
+
+# Bump when the chain changes in a way that needs a reindex (the index folder name includes it).
+ANALYZER_VERSION = "fr-3"
+
+APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
+# A word keeps its inner apostrophes and digits ("aujourd'hui", "48SI"); hyphens and everything else split.
+_WORD = re.compile(r"[^\W_]+(?:[" + APOSTROPHES + r"][^\W_]+)*")
+_ELISION = re.compile(r"^(l|d|j|n|s|c|m|t|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)[" + APOSTROPHES + r"](?=\w)", re.I)
+_HAS_DIGIT = re.compile(r"\d")
+
+# Negation changes the meaning ("pas reçu", "je n'ai aucun mail"): those words are never stopped.
+NEGATIONS = frozenset({"ne", "n", "pas", "non", "aucun", "aucune", "jamais", "rien", "sans", "ni", "plus"})
+
+_FRENCH_STOPWORDS = """
+a ai aie aient aies ait as au aura aurai auraient aurais aurait auras aurez auriez aurions aurons auront aux
+avaient avais avait avec avez aviez avions avons ayant ayez ayons c ce ces cet cette ceci cela ca d dans de des
+du elle elles en es est et etaient etais etait etant ete etes etre eu eue eues eus eut eux il ils j je l la le
+les leur leurs lui m ma mais me mes moi mon meme nos notre nous on ont ou par pour qu que qui quoi s sa se sera
+serai seraient serais serait seras serez seriez serions serons seront ses soient sois soit sommes son sont soyez
+soyons suis sur t ta te tes toi ton tu un une vos votre vous y
+fait faut peut peux puis dois doit quel quelle quels quelles lequel laquelle est-ce si alors donc tres
+bonjour bonsoir merci svp stp slt cdt cordialement salut hello madame monsieur mme mr
+""".split()
+STOPWORDS = frozenset(w for w in _FRENCH_STOPWORDS if w not in NEGATIONS)
+
+# SMS-speak and everyday abbreviations, expanded to the words the FAQ is written in (folded, before stemming).
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "pk": ("pourquoi",), "pq": ("pourquoi",), "pkoi": ("pourquoi",), "pourkoi": ("pourquoi",),
+    "koi": ("quoi",), "kwa": ("quoi",), "qd": ("quand",), "kan": ("quand",), "kand": ("quand",),
+    "cmt": ("comment",), "cmnt": ("comment",), "komen": ("comment",), "komment": ("comment",),
+    "bcp": ("beaucoup",), "tt": ("tout",), "ts": ("tous",), "tjs": ("toujours",), "tjrs": ("toujours",),
+    "tjr": ("toujours",), "jms": ("jamais",), "dc": ("donc",), "pr": ("pour",), "ds": ("dans",),
+    "vs": ("vous",), "ns": ("nous",), "ke": ("que",), "ki": ("qui",), "mm": ("meme",), "nn": ("non",),
+    "pa": ("pas",), "jai": ("j", "ai"), "jsuis": ("je", "suis"), "chui": ("je", "suis"),
+    "jsui": ("je", "suis"), "chuis": ("je", "suis"), "cest": ("c", "est"), "jpeux": ("je", "peux"),
+    "jpe": ("je", "peux"), "jveux": ("je", "veux"), "jve": ("je", "veux"), "jsais": ("je", "sais"),
+    "nai": ("ne", "ai"), "ya": ("il", "y", "a"), "yen": ("il", "y", "en"), "quest": ("qu", "est"),
+    "jarrive": ("j", "arrive"), "paske": ("parce", "que"), "pcq": ("parce", "que"), "psk": ("parce", "que"),
+    "pb": ("probleme",), "pbm": ("probleme",), "pblm": ("probleme",), "prob": ("probleme",),
+    "rdv": ("rendez", "vous"), "msg": ("message",), "dispo": ("disponible",), "dispos": ("disponibles",),
+    "info": ("information",), "infos": ("informations",), "mdp": ("mot", "de", "passe"),
+    "pts": ("points",), "pt": ("point",), "nbr": ("nombre",), "nb": ("nombre",), "tel": ("telephone",),
+    "tél": ("telephone",), "appli": ("application",), "app": ("application",), "ordi": ("ordinateur",),
+    "pv": ("proces", "verbal"), "asap": ("rapidement",), "urgt": ("urgent",), "rembour": ("rembourser",),
+    "rembourssement": ("remboursement",), "inscri": ("inscrit",), "oqp": ("occupe",), "auj": ("aujourd'hui",),
+    "ajd": ("aujourd'hui",), "dmain": ("demain",), "2main": ("demain",), "we": ("week", "end"),
+}
+
+# Domain synonyms: every phrase of a group also yields the group's token, at index and query time, so
+# "CB", "carte bleue" and "carte bancaire" meet. Phrases are written in plain French and analysed like text.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "cartebancaire": ("cb", "carte bancaire", "carte bleue", "carte de credit", "carte de paiement", "visa",
+                      "mastercard", "carte visa", "carte de debit"),
+    "annulation": ("retractation", "retracter", "annulation", "annuler", "changer d'avis", "change d'avis",
+                   "desistement", "desister", "renoncer", "renonciation", "plus venir"),
+    "remboursement": ("rembourser", "remboursement", "rendre l'argent", "recuperer mon argent",
+                      "recuperer l'argent", "argent rendu", "remboursable"),
+    "rii": ("rii", "releve d'information integral", "releve integral", "releve de points", "solde de points",
+            "solde de point", "combien de points il me reste", "nombre de points", "consulter mes points"),
+    "48n": ("48n", "48 n", "lettre 48n", "jeune conducteur", "permis probatoire", "periode probatoire",
+            "jeune permis", "probatoire"),
+    "48si": ("48si", "48 si", "invalidation", "invalide", "solde nul", "zero point", "0 point", "plus de point",
+             "plus aucun point", "perdu tous mes points", "perte totale des points"),
+    "48m": ("48m", "48 m"),
+    "ants": ("ants", "agence nationale des titres securises", "titres securises"),
+    "cpf": ("cpf", "compte personnel de formation", "compte formation", "mon compte formation"),
+    "courriel": ("mail", "email", "e mail", "courriel", "mel", "adresse electronique", "adresse mail", "gmail",
+                 "boite mail"),
+    "telephone": ("telephone", "portable", "mobile", "smartphone", "iphone", "android", "tablette"),
+    "sms": ("sms", "texto", "message texte"),
+    "especes": ("especes", "liquide", "cash", "argent liquide", "billets"),
+    "plusieursfois": ("plusieurs fois", "2 fois", "3 fois", "4 fois", "10 fois", "deux fois", "trois fois",
+                      "quatre fois", "paiement echelonne", "echelonner", "fractionne", "fractionner",
+                      "mensualite", "mensualites", "facilite de paiement", "facilites de paiement"),
+    "identifiant": ("identifiant", "identifiants", "mot de passe", "code d'acces", "login", "connexion",
+                    "se connecter", "connecter"),
+    "amende": ("amende", "contravention", "proces verbal", "prune", "avis de contravention"),
+    "dejeuner": ("dejeuner", "repas", "manger", "repas de midi", "pause dejeuner", "pause midi"),
+    "pieceidentite": ("piece d'identite", "carte d'identite", "cni", "passeport", "titre de sejour"),
+    "espacestagiaire": ("espace stagiaire", "espace client", "espace personnel", "espace perso", "mon compte",
+                        "compte client"),
+    "changerdate": ("changer de date", "changer la date", "modifier la date", "reporter", "report", "decaler",
+                    "changer de stage", "transferer", "autre date", "nouvelle date"),
+    "prix": ("prix", "tarif", "tarifs", "cout", "coute", "coutent", "combien ca coute", "montant", "cher"),
+    "attestation": ("attestation", "attestation de stage", "certificat de stage", "certificat"),
+    "facture": ("facture", "factures", "recu de paiement", "justificatif de paiement", "note de frais"),
+    "centre": ("centre", "centres", "organisme", "organisateur", "salle", "lieu du stage"),
+    "duplicata": ("duplicata", "copie", "double", "perdu mon", "egare"),
+    "employeur": ("employeur", "patron", "entreprise", "societe", "travail", "boulot", "taf"),
+    "conjoint": ("mari", "femme", "epoux", "epouse", "conjoint", "conjointe", "compagnon", "compagne", "proche",
+                 "enfant", "fils", "fille", "pere", "mere", "ami", "quelqu'un d'autre", "une autre personne",
+                 "tierce personne"),
+    "retard": ("retard", "en retard", "arriver en retard", "arrive en retard"),
+    "absence": ("absence", "absent", "absente", "pas pu venir", "pas venir", "pas venu", "pas venue",
+                "rate le stage", "manque le stage", "louper", "loupe"),
+    "justice": ("juge", "tribunal", "procureur", "justice", "judiciaire", "ordonnance penale", "composition penale"),
+    "etranger": ("etranger", "etrangere", "autre pays", "pays europeen", "europe", "union europeenne"),
+    "departement": ("departement", "region", "ville", "pres de chez moi", "proche de chez moi", "autre ville"),
+    "examen": ("examen", "test", "evaluation", "controle", "note", "echouer", "rater"),
+    "francais": ("francais", "langue francaise", "traducteur", "interprete", "parler francais"),
+}
+
+_stemmer = FrenchStemmer()
+_DOUBLED = re.compile(r"([a-z])\1+")
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents ("Rétractation" -> "retractation"); ligatures spelled out."""
+    text = text.lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalise_apostrophes(text: str) -> str:
+    return re.sub("[" + APOSTROPHES + "]", "'", text)
+
+
+@lru_cache(maxsize=50_000)
+def stem(word: str) -> str:
+    """Snowball French stem plus a light normalisation; numbers and codes ("48si", "2024") stay as they are."""
+    if _HAS_DIGIT.search(word) or len(word) <= 2:
+        return word
+    stemmed = _stemmer.stem(word)
+    stemmed = _DOUBLED.sub(r"\1", stemmed)  # "adresse"/"adrese", "courrier"/"courier" meet
+    if len(stemmed) > 5 and stemmed.endswith("er"):
+        stemmed = stemmed[:-2]
+    elif len(stemmed) > 4 and stemmed.endswith("e"):
+        stemmed = stemmed[:-1]
+    return stemmed
+
+
+class FrenchTokenizer(Tokenizer):
+    """Words with their character offsets; elided articles split off ("l’annulation" -> "annulation")."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for match in _WORD.finditer(value):
+            word = match.group(0)
+            start = match.start()
+            # An elided particle may repeat ("qu'l'…" never does, but "jusqu'à l'…" spans two words anyway).
+            elision = _ELISION.match(word)
+            if elision:
+                particle = elision.group(1).lower()
+                if particle == "n":  # "n’ai pas" -> keep the negation as "ne"
+                    yield from self._emit(token, "ne", pos, start + start_char, start + start_char + 2,
+                                          positions, chars, keeporiginal)
+                    pos += 1
+                word = word[elision.end():]
+                start += elision.end()
+            yield from self._emit(token, word, pos, start + start_char, start + len(word) + start_char,
+                                  positions, chars, keeporiginal)
+            pos += 1
+
+    @staticmethod
+    def _emit(token, text, pos, startchar, endchar, positions, chars, keeporiginal):
+        token.text = text
+        token.boost = 1.0
+        token.stopped = False
+        if keeporiginal:
+            token.original = text
+        if positions:
+            token.pos = pos
+        if chars:
+            token.startchar = startchar
+            token.endchar = endchar
+        yield token
+
+
+class FoldFilter(Filter):
+    """Lowercase, accents off, one kind of apostrophe."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = normalise_apostrophes(fold(token.text))
+            yield token
+
+
+class AbbreviationFilter(Filter):
+    """Expand SMS-speak ("pk", "jsuis", "mdp") into the words the FAQ uses; all parts keep the source span.
+
+    Queries only: the FAQ is written out in full, and "tel" there means "tel que", not "téléphone".
+    """
+
+    def __call__(self, tokens):
+        for token in tokens:
+            expansion = ABBREVIATIONS.get(token.text) if token.mode == "query" else None
+            if expansion is None:
+                yield token
+                continue
+            for part in expansion:
+                token.text = part
+                yield token
+
+
+class FrenchStopFilter(Filter):
+    def __call__(self, tokens):
+        for token in tokens:
+            if token.text in STOPWORDS:
+                if not token.removestops:
+                    token.stopped = True
+                    yield token
+                continue
+            token.stopped = False
+            yield token
+
+
+class FrenchStemFilter(Filter):
+    is_morph = True
+
+    def __call__(self, tokens):
+        for token in tokens:
+            if not token.stopped:
+                token.text = stem(token.text)
+            yield token
+
+
+def _base_chain():
+    return FrenchTokenizer() | FoldFilter() | AbbreviationFilter() | FrenchStopFilter() | FrenchStemFilter()
+
+
+_BASE = _base_chain()
+
+
+def _phrase_terms(phrase: str) -> tuple[str, ...]:
+    return tuple(t.text for t in _BASE(phrase))
+
+
+def _synonym_table() -> tuple[dict[tuple[str, ...], str], int]:
+    table: dict[tuple[str, ...], str] = {}
+    for group, phrases in SYNONYMS.items():
+        for phrase in phrases:
+            terms = _phrase_terms(phrase)
+            if terms:
+                table.setdefault(terms, group)
+    return table, max(len(key) for key in table)
+
+
+SYNONYM_PREFIX = "~"  # group tokens can never collide with a word: the tokenizer never yields "~"
+_SYNONYM_TABLE, _SYNONYM_MAX = _synonym_table()
+
+
+class SynonymFilter(Filter):
+    """After each token, add the group token of any synonym phrase that ends there (spanning the phrase)."""
+
+    def __call__(self, tokens):
+        window: list[Token] = []
+        for token in tokens:
+            yield token
+            if token.stopped:
+                continue
+            window.append(token.copy())
+            if len(window) > _SYNONYM_MAX:
+                window.pop(0)
+            emitted: set[str] = set()
+            for size in range(1, len(window) + 1):
+                key = tuple(t.text for t in window[-size:])
+                group = _SYNONYM_TABLE.get(key)
+                if group is None or group in emitted:
+                    continue
+                emitted.add(group)
+                extra = window[-1].copy()
+                extra.text = SYNONYM_PREFIX + group
+                # A synonym weighs a little less than the word itself: the exact wording still wins ties.
+                extra.boost = 0.7
+                if hasattr(window[-size], "startchar") and hasattr(extra, "startchar"):
+                    extra.startchar = window[-size].startchar
+                yield extra
+
+
+def french_analyzer():
+    """The analyzer stored in the schema (index time) and used on queries."""
+    return _base_chain() | SynonymFilter()
+
+
+ANALYZER = french_analyzer()
+
+
+def analyze(text: str, mode: str = "query") -> list[str]:
+    """Terms of a text, in order (synonym group tokens included)."""
+    return [t.text for t in ANALYZER(text, mode=mode)]
+
+
+def analyze_with_spans(text: str, mode: str = "index") -> list[tuple[str, int, int]]:
+    """Terms with the character span they come from, for highlighting."""
+    return [(t.text, t.startchar, t.endchar) for t in ANALYZER(text, chars=True, mode=mode)]
+
+
+def surface_originals(text: str) -> list[str]:
+    """Words as typed, elision removed, one kind of apostrophe ("l’Espace" -> "Espace")."""
+    words = []
+    for match in _WORD.finditer(text):
+        word = match.group(0)
+        elision = _ELISION.match(word)
+        if elision:
+            word = word[elision.end():]
+        words.append(normalise_apostrophes(word))
+    return words
+
+
+def surface_words(text: str) -> list[str]:
+    """Folded words as typed, elision removed, for the correction vocabulary."""
+    return [fold(word) for word in surface_originals(text)]
+
+
+def word_spans(text: str):
+    """(word, start, end) for every word of a text, elision included: what the corrector may rewrite."""
+    return [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def split_elision(word: str) -> tuple[str, str]:
+    """("l'", "annulation") for "l’annulation"; ("", word) when there is no elided particle."""
+    elision = _ELISION.match(word)
+    if not elision:
+        return "", word
+    return word[: elision.end()], word[elision.end():]

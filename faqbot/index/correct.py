@@ -1,0 +1,74 @@
+"""Typo correction against the FAQ's own vocabulary, before the query is analysed.
+
+A word is left alone when the index already knows it (as typed, or once stemmed), when it holds a digit (codes
+like 48SI, amounts) or when it is short: under 5 letters a single edit too often turns a word into another one.
+Otherwise the closest word of the FAQ wins: 1 edit (transpositions count as one) from 5 letters, 2 from 9; ties
+go to the word used by the most entries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from . import analysis
+
+MIN_LENGTH = 5
+TWO_EDITS_FROM = 9
+# Particles people glue to the next word when they skip the apostrophe ("lannulation", "jai", "dannuler").
+_GLUED_PARTICLES = ("qu", "l", "d", "j", "n", "s", "c", "m", "t")
+
+
+@dataclass(frozen=True)
+class Correction:
+    text: str  # the query with its words corrected (the visitor's other characters untouched)
+    changed: bool
+
+
+class Corrector:
+    def __init__(self, vocabulary: dict[str, tuple[str, int]], known_terms: set[str]):
+        """vocabulary: folded word -> (spelling with accents, number of entries using it); known_terms: index terms."""
+        self.vocabulary = vocabulary
+        self.known_terms = known_terms
+        self._choices = list(vocabulary)
+
+    def is_known(self, folded: str) -> bool:
+        if folded in self.vocabulary or folded in analysis.STOPWORDS or folded in analysis.NEGATIONS:
+            return True
+        if folded in analysis.ABBREVIATIONS:
+            return True
+        terms = analysis.analyze(folded)
+        return bool(terms) and all(term in self.known_terms for term in terms)
+
+    def correct_word(self, word: str) -> str | None:
+        """The corrected spelling of one word (no elision), or None to leave it as typed."""
+        folded = analysis.fold(analysis.normalise_apostrophes(word))
+        if len(folded) < MIN_LENGTH or not folded.isalpha() or self.is_known(folded):
+            return None
+        for particle in _GLUED_PARTICLES:
+            rest = folded[len(particle):]
+            if folded.startswith(particle) and len(rest) >= 4 and rest in self.vocabulary:
+                return particle + "'" + self.vocabulary[rest][0]
+        max_edits = 2 if len(folded) >= TWO_EDITS_FROM else 1
+        matches = process.extract(
+            folded, self._choices, scorer=OSA.distance, score_cutoff=max_edits, limit=20
+        )
+        if not matches:
+            return None
+        best = min(matches, key=lambda m: (m[1], -self.vocabulary[m[0]][1], abs(len(m[0]) - len(folded))))
+        return self.vocabulary[best[0]][0]
+
+    def correct(self, text: str) -> Correction:
+        pieces, last, changed = [], 0, False
+        for word, start, end in analysis.word_spans(text):
+            particle, rest = analysis.split_elision(word)
+            replacement = self.correct_word(rest)
+            if replacement is None:
+                continue
+            pieces.append(text[last:start])
+            pieces.append(particle + replacement)
+            last = end
+            changed = True
+        pieces.append(text[last:])
+        return Correction(text="".join(pieces), changed=changed)

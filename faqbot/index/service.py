@@ -1,0 +1,260 @@
+"""SearchService: correct the query, run it against the Whoosh index, highlight the answer.
+
+The index is read-only once built; each thread gets its own searcher, because a Whoosh searcher shared between
+threads returns corrupt blocks and wrong results.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+from markupsafe import Markup, escape
+from whoosh import query as wq
+from whoosh import scoring
+
+from ..content import Entry, Faq
+from . import analysis
+from .build import FIELDS, VOCABULARY_FILE, ensure_index, entry_fields, open_index
+from .correct import Corrector
+
+# Beyond this, a "query" is a pasted document: the first words carry the question.
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 40
+SNIPPET_CHARS = 240
+
+# Field weights (question and variants above tags above answer), tuned on the development set.
+FIELD_BOOSTS = {"question": 3.0, "variants": 2.2, "tags": 1.6, "answer": 1.0}
+# BM25F length normalisation per field: short fields (question, tags) barely need it.
+FIELD_B = {"question_B": 0.5, "variants_B": 0.6, "tags_B": 0.3, "answer_B": 0.75}
+SYNONYM_WEIGHT = 0.6
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: Entry
+    score: float
+    snippet_html: str  # escaped answer excerpt, query words in <mark>
+    question_html: str = ""  # escaped question, query words in <mark>
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    query: str
+    corrected_query: str | None
+    hits: list[Hit] = field(default_factory=list)
+    terms: tuple[str, ...] = ()
+
+
+class SearchService:
+    """Search one FAQ; built once per process (per content version) and shared by its threads."""
+
+    def __init__(
+        self,
+        faq: Faq,
+        index_dir: Path,
+        popularity: Callable[[], Mapping[str, float]] | None = None,
+    ):
+        self.faq = faq
+        self.popularity = popularity
+        self.folder = ensure_index(faq, Path(index_dir))
+        self.index = open_index(self.folder)
+        self._local = threading.local()
+        self._searchers: list = []
+        self._lock = threading.Lock()
+        with self.index.reader() as reader:
+            self.known_terms = {text for _field, text in reader.all_terms() if isinstance(text, str)}
+            self.known_terms |= {
+                text.decode("utf-8") for _field, text in reader.all_terms() if isinstance(text, bytes)
+            }
+        raw = json.loads((self.folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        self.corrector = Corrector({k: (v[0], v[1]) for k, v in raw.items()}, self.known_terms)
+        self.weighting = scoring.BM25F(B=0.75, K1=1.2, **FIELD_B)
+        # Analysed answer sentences per entry, for snippets (filled lazily; a dict write is atomic).
+        self._sentence_cache: dict[str, list[tuple[str, list[tuple[str, int, int]]]]] = {}
+
+    # -- searchers -----------------------------------------------------------------------------------------------
+    def searcher(self):
+        """This thread's searcher (opened on first use)."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self.index.searcher(weighting=self.weighting)
+            self._local.searcher = searcher
+            with self._lock:
+                self._searchers.append(searcher)
+        return searcher
+
+    def close(self) -> None:
+        with self._lock:
+            for searcher in self._searchers:
+                searcher.close()
+            self._searchers.clear()
+        self._local = threading.local()
+        self.index.close()
+
+    # -- search --------------------------------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 10, popularity: Mapping[str, float] | None = None) -> SearchOutcome:
+        """Best entries for a visitor's text; an empty text gives the most consulted entries."""
+        query = _clean(query)
+        limit = max(1, min(int(limit), 50))
+        if not query:
+            return SearchOutcome(query="", corrected_query=None, hits=self.popular(limit, popularity))
+        correction = self.corrector.correct(query)
+        effective = correction.text
+        terms = analysis.analyze(effective)[:MAX_QUERY_TERMS]
+        if not terms:
+            return SearchOutcome(query=query, corrected_query=correction.text if correction.changed else None)
+        results = self.searcher().search(self._build_query(terms), limit=limit)
+        wanted = set(terms)
+        hits = []
+        for result in results:
+            entry = self.faq.by_id.get(result["id"])
+            if entry is None:
+                continue
+            hits.append(
+                Hit(
+                    entry=entry,
+                    score=round(float(result.score), 4),
+                    snippet_html=self._snippet(entry, wanted),
+                    question_html=highlight(entry.question, wanted),
+                )
+            )
+        return SearchOutcome(
+            query=query,
+            corrected_query=correction.text if correction.changed else None,
+            hits=hits,
+            terms=tuple(dict.fromkeys(terms)),
+        )
+
+    def _build_query(self, terms: list[str]) -> wq.Query:
+        """OR of the query's terms, each looked up in every field with that field's weight."""
+        counts = Counter(terms)
+        clauses = []
+        for term, count in counts.items():
+            weight = SYNONYM_WEIGHT if term.startswith(analysis.SYNONYM_PREFIX) else 1.0
+            weight *= min(count, 2) ** 0.5
+            clauses.append(
+                wq.Or([wq.Term(name, term, boost=FIELD_BOOSTS[name] * weight) for name in FIELDS])
+            )
+        return wq.Or(clauses)
+
+    def popular(self, limit: int, popularity: Mapping[str, float] | None = None) -> list[Hit]:
+        """Most consulted entries first, then the FAQ's own order."""
+        if popularity is None and self.popularity is not None:
+            popularity = self.popularity()
+        popularity = popularity or {}
+        order = {entry.id: position for position, entry in enumerate(self.faq.entries)}
+        ranked = sorted(self.faq.entries, key=lambda e: (-float(popularity.get(e.id, 0)), order[e.id]))
+        return [
+            Hit(
+                entry=entry,
+                score=float(popularity.get(entry.id, 0)),
+                snippet_html=str(escape(_shorten(self._sentences(entry)[0][0] if self._sentences(entry) else ""))),
+                question_html=str(escape(entry.question)),
+            )
+            for entry in ranked[:limit]
+        ]
+
+    def related(self, entry: Entry, limit: int = 4) -> list[Entry]:
+        """Entries close to this one: its question searched, itself left out; same category first on ties."""
+        text = " ".join([entry.question, *entry.variants[:3], *entry.tags])
+        terms = analysis.analyze(text)[:MAX_QUERY_TERMS]
+        if not terms:
+            return []
+        results = self.searcher().search(self._build_query(terms), limit=limit + 6)
+        found = [self.faq.by_id[r["id"]] for r in results if r["id"] != entry.id and r["id"] in self.faq.by_id]
+        return found[:limit]
+
+    # -- snippets ------------------------------------------------------------------------------------------------
+    def _sentences(self, entry: Entry) -> list[tuple[str, list[tuple[str, int, int]]]]:
+        cached = self._sentence_cache.get(entry.id)
+        if cached is None:
+            cached = [(s, analysis.analyze_with_spans(s)) for s in _split_sentences(entry.answer_plain)]
+            self._sentence_cache[entry.id] = cached
+        return cached
+
+    def _snippet(self, entry: Entry, wanted: set[str]) -> str:
+        sentences = self._sentences(entry)
+        if not sentences:
+            return ""
+        best_index, best_score = 0, 0.0
+        for index, (_text, spans) in enumerate(sentences):
+            present = {term for term, _s, _e in spans if term in wanted}
+            score = sum(0.5 if t.startswith(analysis.SYNONYM_PREFIX) else 1.0 for t in present)
+            if score > best_score:
+                best_index, best_score = index, score
+        text, spans = sentences[best_index]
+        # Add the next sentence when the best one is short, so the excerpt reads as an answer.
+        if len(text) < SNIPPET_CHARS // 2 and best_index + 1 < len(sentences):
+            following, following_spans = sentences[best_index + 1]
+            offset = len(text) + 1
+            text = text + " " + following
+            spans = spans + [(t, s + offset, e + offset) for t, s, e in following_spans]
+        return _mark(text, [(s, e) for t, s, e in spans if t in wanted], SNIPPET_CHARS)
+
+
+def highlight(text: str, wanted: set[str]) -> str:
+    """Escaped text with the words matching the query terms in <mark>."""
+    spans = [(s, e) for t, s, e in analysis.analyze_with_spans(text) if t in wanted]
+    return _mark(text, spans, None)
+
+
+def _mark(text: str, spans: list[tuple[int, int]], max_chars: int | None) -> str:
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    begin, finish = 0, len(text)
+    if max_chars is not None and len(text) > max_chars:
+        first = merged[0][0] if merged else 0
+        begin = max(0, first - max_chars // 4)
+        # Start on a word boundary.
+        if begin > 0:
+            space = text.find(" ", begin)
+            begin = space + 1 if 0 <= space < first else begin
+        finish = min(len(text), begin + max_chars)
+        if finish < len(text):
+            space = text.rfind(" ", begin, finish)
+            finish = space if space > begin else finish
+    out = [Markup("…") if begin > 0 else Markup("")]
+    cursor = begin
+    for start, end in merged:
+        if end <= begin or start >= finish:
+            continue
+        start, end = max(start, begin), min(end, finish)
+        out.append(escape(text[cursor:start]))
+        out.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        cursor = end
+    out.append(escape(text[cursor:finish]))
+    if finish < len(text):
+        out.append(Markup("…"))
+    return str(Markup("").join(out))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text.rfind(" ", 0, SNIPPET_CHARS)
+    return text[: cut if cut > 0 else SNIPPET_CHARS] + "…"
+
+
+def _clean(query: str | None) -> str:
+    """Visitor text made safe to process: no control characters, bounded length, spaces collapsed."""
+    if not query:
+        return ""
+    text = _CONTROL.sub(" ", str(query))[:MAX_QUERY_CHARS]
+    return " ".join(text.split())

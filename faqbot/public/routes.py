@@ -1,0 +1,172 @@
+"""Routes of the public site: thin — parse, call the search service, log, render."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from .. import db
+from . import searchlog
+from .forms import VoteForm
+
+bp = Blueprint("public", __name__)
+
+HOME_POPULAR = 6
+PAGE_RESULTS = 10
+API_DEFAULT_LIMIT = 10
+API_MAX_LIMIT = 50
+RELATED = 4
+# Votes remembered in the visitor's own cookie so a double click does not count twice (nothing stored server-side).
+VOTES_REMEMBERED = 50
+
+
+def _faq():
+    return current_app.extensions["faqbot.faq"]
+
+
+def _search():
+    return current_app.extensions["faqbot.search"]
+
+
+def contact_url(reason: str | None) -> str:
+    """The contact form opened on a reason: the contact area's route when it is installed."""
+    if "contact.start" in current_app.view_functions:
+        return url_for("contact.start", reason=reason) if reason else url_for("contact.start")
+    return "/contact" + (("?" + urlencode({"reason": reason})) if reason else "")
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"contact_url": contact_url}
+
+
+@bp.get("/")
+def home():
+    outcome = _search().search("", limit=HOME_POPULAR)
+    return render_template("public/home.html", popular=outcome.hits, categories=_faq().categories, faq=_faq())
+
+
+@bp.get("/recherche")
+def search_page():
+    query = request.args.get("q", "")
+    outcome = _search().search(query, limit=PAGE_RESULTS)
+    log_id = None
+    if outcome.query:
+        with db.get_db().transaction() as tx:
+            log_id = searchlog.record_search(
+                tx, outcome.query, outcome.corrected_query, len(outcome.hits),
+                outcome.hits[0].entry.id if outcome.hits else None,
+            )
+    return render_template(
+        "public/search.html", outcome=outcome, log_id=log_id, categories=_faq().categories, faq=_faq()
+    )
+
+
+@bp.get("/faq/<entry_id>")
+def entry(entry_id: str):
+    faq = _faq()
+    item = faq.by_id.get(entry_id)
+    if item is None:
+        abort(404)
+    _log_opening(item.id)
+    category = faq.category_by_id.get(item.category)
+    voted = item.id in session.get("faq_votes", [])
+    return render_template(
+        "public/entry.html",
+        entry=item,
+        category=category,
+        related=_search().related(item, limit=RELATED),
+        form=VoteForm(),
+        voted=voted,
+        snippets=[faq.snippets[s] for s in item.snippets if s in faq.snippets],
+    )
+
+
+def _log_opening(entry_id: str) -> None:
+    """Link an opening to its search: `s` names a logged search (results page), `q` a live-search query."""
+    log_id = request.args.get("s", type=int)
+    live_query = request.args.get("q", "").strip()
+    if log_id:
+        with db.get_db().transaction() as tx:
+            searchlog.record_click(tx, log_id, entry_id)
+    elif live_query:
+        outcome = _search().search(live_query, limit=PAGE_RESULTS)
+        with db.get_db().transaction() as tx:
+            new_id = searchlog.record_search(
+                tx, outcome.query, outcome.corrected_query, len(outcome.hits),
+                outcome.hits[0].entry.id if outcome.hits else None,
+            )
+            searchlog.record_click(tx, new_id, entry_id)
+
+
+@bp.post("/faq/<entry_id>/avis")
+def vote(entry_id: str):
+    item = _faq().by_id.get(entry_id)
+    if item is None:
+        abort(404)
+    form = VoteForm()
+    if not form.validate_on_submit() or not (form.yes.data or form.no.data):
+        abort(400)
+    voted = list(session.get("faq_votes", []))
+    if item.id not in voted:
+        with db.get_db().transaction() as tx:
+            searchlog.record_vote(tx, item.id, helpful=bool(form.yes.data))
+        session["faq_votes"] = (voted + [item.id])[-VOTES_REMEMBERED:]
+    if form.yes.data:
+        flash(_("Merci pour votre avis : nous sommes ravis que cette réponse vous ait aidé."), "success")
+    else:
+        flash(_("Merci pour votre avis : nous allons améliorer cette réponse."), "info")
+    return redirect(url_for("public.entry", entry_id=item.id, _anchor="avis"))
+
+
+@bp.get("/categorie/<category_id>")
+def category(category_id: str):
+    faq = _faq()
+    item = faq.category_by_id.get(category_id)
+    if item is None:
+        abort(404)
+    return render_template("public/category.html", category=item, entries=faq.in_category(item.id), categories=faq.categories)
+
+
+@bp.get("/api/search")
+def api_search():
+    query = request.args.get("q", "")
+    raw_limit = request.args.get("limit", "")
+    limit = API_DEFAULT_LIMIT
+    if raw_limit != "":
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= API_MAX_LIMIT:
+            return jsonify({"error": _("Le paramètre limit doit être un entier entre 1 et 50."), "status": 422}), 422
+    outcome = _search().search(query, limit=limit)
+    # The live search of the home page asks with suggest=1: keystrokes are not searches worth logging.
+    if outcome.query and request.args.get("suggest") != "1":
+        with db.get_db().transaction() as tx:
+            searchlog.record_search(
+                tx, outcome.query, outcome.corrected_query, len(outcome.hits),
+                outcome.hits[0].entry.id if outcome.hits else None,
+            )
+    faq = _faq()
+    return jsonify(
+        {
+            "query": outcome.query,
+            "corrected_query": outcome.corrected_query,
+            "results": [
+                {
+                    "id": hit.entry.id,
+                    "question": hit.entry.question,
+                    "answer": hit.entry.answer_plain,
+                    "category": hit.entry.category if hit.entry.category in faq.category_by_id else None,
+                    "score": hit.score,
+                    "url": url_for("public.entry", entry_id=hit.entry.id),
+                    # Extra, for the live search: escaped excerpts with the query words in <mark>.
+                    "question_html": hit.question_html,
+                    "snippet_html": hit.snippet_html,
+                }
+                for hit in outcome.hits
+            ],
+        }
+    )
