@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent / "shared" / "eval"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import yaml  # noqa: E402
 from evalkit import first_hit  # noqa: E402
@@ -51,17 +52,38 @@ def evaluate(service: SearchService, cases: list[dict], verbose: bool = False) -
     }
 
 
+def evaluate_ids(service: SearchService, cases, verbose: bool = False) -> dict:
+    """Held-out style cases whose answer is given as entry ids (see search_cases.py)."""
+    ranks = []
+    for query, wanted in cases:
+        outcome = service.search(query, limit=10)
+        ids = [h.entry.id for h in outcome.hits]
+        rank = next((i for i, entry_id in enumerate(ids, 1) if entry_id in wanted), None)
+        ranks.append(rank)
+        if verbose and rank != 1:
+            print(f"miss rank={rank} q={query!r} corrected={outcome.corrected_query!r} top={ids[:1]}")
+    n = len(cases)
+    at = lambda k: sum(1 for r in ranks if r is not None and r <= k) / n  # noqa: E731
+    return {"cases": n, "recall@1": round(at(1), 3), "recall@3": round(at(3), 3), "recall@10": round(at(10), 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("cases")
+    parser.add_argument("cases", help="a YAML case file like search-dev.yaml, or 'heldout' for search_cases.py")
     parser.add_argument("--faq", default=str(ROOT / "data" / "faq.yaml"))
     parser.add_argument("-v", action="store_true")
     args = parser.parse_args()
     faq = load_faq(args.faq)
-    cases = yaml.safe_load(Path(args.cases).read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as folder:
         service = SearchService(faq, Path(folder))
-        print(json.dumps({"entries": len(faq.entries), **evaluate(service, cases, args.v)}))
+        if args.cases == "heldout":
+            from search_cases import HELDOUT
+
+            summary = evaluate_ids(service, [c for c in HELDOUT if any(i in faq.by_id for i in c[1])], args.v)
+        else:
+            cases = yaml.safe_load(Path(args.cases).read_text(encoding="utf-8"))
+            summary = evaluate(service, cases, args.v)
+        print(json.dumps({"entries": len(faq.entries), **summary}))
         service.close()
 
 

@@ -7,7 +7,11 @@ go to the word used by the most entries.
 """
 from __future__ import annotations
 
+import gzip
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -16,8 +20,22 @@ from . import analysis
 
 MIN_LENGTH = 5
 TWO_EDITS_FROM = 9
+# A word this common in general French is a word, not a typo, even when the FAQ never uses it
+# ("reviennent" must not become "deviennent"); rarer entries of the frequency list include typos themselves.
+FRENCH_WORD_MIN_FREQUENCY = 40
 # Particles people glue to the next word when they skip the apostrophe ("lannulation", "jai", "dannuler").
 _GLUED_PARTICLES = ("qu", "l", "d", "j", "n", "s", "c", "m", "t")
+
+
+@lru_cache(maxsize=1)
+def french_words() -> frozenset[str]:
+    """Folded forms of common French words (pyspellchecker's French frequency list, loaded once per process)."""
+    try:
+        data = resources.files("spellchecker").joinpath("resources/fr.json.gz").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError):  # without the list, only the FAQ's words count as known
+        return frozenset()
+    counts = json.loads(gzip.decompress(data))
+    return frozenset(analysis.fold(word) for word, count in counts.items() if count >= FRENCH_WORD_MIN_FREQUENCY)
 
 
 @dataclass(frozen=True)
@@ -29,14 +47,22 @@ class Correction:
 class Corrector:
     def __init__(self, vocabulary: dict[str, tuple[str, int]], known_terms: set[str]):
         """vocabulary: folded word -> (spelling with accents, number of entries using it); known_terms: index terms."""
+        # The words of the synonym phrases are the domain's words too: known, and valid corrections.
+        vocabulary = dict(vocabulary)
+        for phrases in analysis.SYNONYMS.values():
+            for phrase in phrases:
+                for word in analysis.surface_words(phrase):
+                    if word.isalpha():
+                        vocabulary.setdefault(word, (word, 0))
         self.vocabulary = vocabulary
         self.known_terms = known_terms
         self._choices = list(vocabulary)
+        self._french = french_words()
 
     def is_known(self, folded: str) -> bool:
         if folded in self.vocabulary or folded in analysis.STOPWORDS or folded in analysis.NEGATIONS:
             return True
-        if folded in analysis.ABBREVIATIONS:
+        if folded in analysis.ABBREVIATIONS or folded in self._french:
             return True
         terms = analysis.analyze(folded)
         return bool(terms) and all(term in self.known_terms for term in terms)

@@ -6,6 +6,7 @@ threads returns corrupt blocks and wrong results.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections import Counter
@@ -32,6 +33,10 @@ FIELD_BOOSTS = {"question": 3.0, "variants": 2.2, "tags": 1.6, "answer": 1.0}
 # BM25F length normalisation per field: short fields (question, tags) barely need it.
 FIELD_B = {"question_B": 0.5, "variants_B": 0.6, "tags_B": 0.3, "answer_B": 0.75}
 SYNONYM_WEIGHT = 0.6
+# Candidates re-ranked by query coverage, and how strongly coverage counts.
+RERANK_DEPTH = 30
+COVERAGE_POWER = 1.0
+PRECISION_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,24 @@ class SearchService:
         raw = json.loads((self.folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
         self.corrector = Corrector({k: (v[0], v[1]) for k, v in raw.items()}, self.known_terms)
         self.weighting = scoring.BM25F(B=0.75, K1=1.2, **FIELD_B)
+        # Terms of each entry (all fields) and their document frequency, for the coverage factor.
+        self._entry_terms: dict[str, frozenset[str]] = {}
+        document_frequency: Counter = Counter()
+        for entry in faq.entries:
+            terms = frozenset(analysis.analyze(" ".join(entry_fields(faq, entry).values()), mode="index"))
+            self._entry_terms[entry.id] = terms
+            document_frequency.update(terms)
+        # Each way an entry's question is phrased (question, variants): how much of it the query says.
+        self._formulations: dict[str, list[frozenset[str]]] = {
+            entry.id: [
+                frozenset(t for t in analysis.analyze(text, mode="index") if not t.startswith(analysis.SYNONYM_PREFIX))
+                for text in (entry.question, *entry.variants)
+            ]
+            for entry in faq.entries
+        }
+        total = max(1, len(faq.entries))
+        self._idf = {term: math.log(1 + total / df) for term, df in document_frequency.items()}
+        self._unknown_idf = math.log(1 + total)
         # Analysed answer sentences per entry, for snippets (filled lazily; a dict write is atomic).
         self._sentence_cache: dict[str, list[tuple[str, list[tuple[str, int, int]]]]] = {}
 
@@ -108,17 +131,13 @@ class SearchService:
         terms = analysis.analyze(effective)[:MAX_QUERY_TERMS]
         if not terms:
             return SearchOutcome(query=query, corrected_query=correction.text if correction.changed else None)
-        results = self.searcher().search(self._build_query(terms), limit=limit)
         wanted = set(terms)
         hits = []
-        for result in results:
-            entry = self.faq.by_id.get(result["id"])
-            if entry is None:
-                continue
+        for entry, score in self._ranked(terms, limit):
             hits.append(
                 Hit(
                     entry=entry,
-                    score=round(float(result.score), 4),
+                    score=round(score, 4),
                     snippet_html=self._snippet(entry, wanted),
                     question_html=highlight(entry.question, wanted),
                 )
@@ -129,6 +148,41 @@ class SearchService:
             hits=hits,
             terms=tuple(dict.fromkeys(terms)),
         )
+
+    def _ranked(self, terms: list[str], limit: int) -> list[tuple[Entry, float]]:
+        """BM25F over the fields, then re-ranked by how much of the query (by idf) each entry covers.
+
+        OR-grouping finds entries that match only part of a colloquial question, but an entry repeating one
+        word must not beat one that answers every part of it: coverage rewards the latter.
+        """
+        results = self.searcher().search(self._build_query(terms), limit=max(limit, RERANK_DEPTH))
+        query_terms = set(terms)
+        weights = {t: self._idf.get(t, self._unknown_idf) * (SYNONYM_WEIGHT if t.startswith(analysis.SYNONYM_PREFIX) else 1.0) for t in query_terms}
+        total = sum(weights.values()) or 1.0
+        ranked = []
+        for result in results:
+            entry = self.faq.by_id.get(result["id"])
+            if entry is None:
+                continue
+            covered = sum(w for t, w in weights.items() if t in self._entry_terms.get(entry.id, ()))
+            precision = self._question_precision(entry.id, query_terms)
+            factor = (covered / total) ** COVERAGE_POWER * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
+            ranked.append((entry, float(result.score) * factor))
+        ranked.sort(key=lambda pair: -pair[1])
+        return ranked[:limit]
+
+    def _question_precision(self, entry_id: str, query_terms: set[str]) -> float:
+        """Best share (by idf) of one phrasing of the entry's question that the query contains.
+
+        Entries about a narrower case ("annulé par le centre") say more than the visitor asked: they should not
+        win over the general entry that matches the question as asked.
+        """
+        best = 0.0
+        for terms in self._formulations.get(entry_id, ()):
+            mass = sum(self._idf.get(t, 0.0) for t in terms)
+            if mass:
+                best = max(best, sum(self._idf.get(t, 0.0) for t in terms if t in query_terms) / mass)
+        return best
 
     def _build_query(self, terms: list[str]) -> wq.Query:
         """OR of the query's terms, each looked up in every field with that field's weight."""
