@@ -1,0 +1,212 @@
+"""Cue vocabulary of the reason suggester, as data: how people actually write (no accents, typos, SMS-speak).
+
+Text is folded first (lower case, no accents, punctuation as spaces), SMS-speak expanded (`SMS`), then near-miss
+spellings of `LEXICON` words corrected. `CONCEPTS` are regexes over that text; `SCORES` say how much each concept,
+or each combination of concepts, speaks for a reason. The reason with the best score wins; "autre" when nothing
+speaks clearly.
+"""
+from __future__ import annotations
+
+# SMS-speak and common contractions, token -> replacement (applied on folded tokens).
+SMS: dict[str, str] = {
+    "g": "j ai", "jai": "j ai", "jme": "je me", "jsuis": "je suis", "jsui": "je suis", "chui": "je suis",
+    "chuis": "je suis", "jss": "je suis", "jarrive": "j arrive", "jpeux": "je peux", "jpx": "je peux",
+    "jpe": "je peux", "jveux": "je veux", "jvoudrais": "je voudrais", "jcomprend": "je comprends", "jsp": "je sais pas",
+    "cest": "c est", "ct": "c etait", "sa": "ca", "ke": "que", "k": "que", "koi": "quoi", "kan": "quand",
+    "qd": "quand", "pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi", "pr": "pour", "pa": "pas", "ps": "pas",
+    "tjr": "toujours", "tjrs": "toujours", "toujour": "toujours", "nn": "non", "mm": "meme", "tt": "tout",
+    "ts": "tous", "bcp": "beaucoup", "dc": "donc", "ds": "dans", "vs": "vous", "ns": "nous", "msg": "message",
+    "mess": "message", "mel": "mail", "email": "mail", "emails": "mail", "mails": "mail", "mels": "mail",
+    "courriel": "mail", "texto": "sms", "textos": "sms", "cb": "carte", "auj": "aujourd hui", "ajd": "aujourd hui",
+    "aujd": "aujourd hui", "aujourdhui": "aujourd hui", "dmain": "demain", "stg": "stage", "pts": "points",
+    "pt": "point", "inscri": "inscrit", "inscrite": "inscrit", "inscris": "inscrit", "inscrits": "inscrit",
+    "confirm": "confirmation", "confirmations": "confirmation", "conf": "confirmation", "stp": "svp",
+    "dsl": "desole", "mtn": "maintenant", "mnt": "maintenant", "tel": "telephone", "portable": "telephone",
+    "slt": "salut", "bjr": "bonjour", "mrc": "merci", "mci": "merci", "jamai": "jamais", "recus": "recu",
+    "recue": "recu", "recues": "recu", "resu": "recu", "dabord": "d abord", "jusqua": "jusqu a", "quil": "qu il",
+    "quon": "qu on", "ya": "il y a", "narrive": "n arrive", "narrivent": "n arrivent", "jarrive": "j arrive",
+    "nai": "n ai", "jaurais": "j aurais", "debiter": "debite", "prelever": "preleve",
+}
+
+# Words the cues rely on: a typed word within one or two edits of one of these is read as it.
+LEXICON: tuple[str, ...] = (
+    "debite", "debitee", "debit", "preleve", "prelevee", "prelevement", "paiement", "payer", "paye", "payee",
+    "confirmation", "inscription", "inscrire", "inscrit", "reservation", "retractation", "retracter", "remboursement",
+    "rembourser", "rembourse", "virement", "expire", "expiree", "annule", "annulee", "annulation", "annuler",
+    "transfert", "transfere", "transferer", "changement", "reattribution", "prefecture", "animateur", "animatrice",
+    "complet", "liste", "refuse", "refusee", "acces", "entree", "espace", "stagiaire", "delai", "depasse",
+    "bancaire", "banque", "compte", "releve", "carte", "message", "spams", "indesirables", "impossible", "erreur",
+    "bloque", "bloquee", "valider", "validation", "secure", "cryptogramme", "ordinateur", "telephone",
+    "difference", "supplement", "modification", "modifier", "report", "reporter", "points", "solde", "credites",
+    "recredites", "rejetee", "rejete", "demande", "organisateur", "centre", "stage", "salle", "hotel", "donnees",
+    "personnelles", "supprimer", "plainte", "plaindre", "comportement", "facture", "attestation", "aujourd",
+    "demain", "matin", "jamais", "toujours", "quelqu", "personne", "fermee", "ferme", "devant", "arrive",
+    "interdit", "laisse", "rentrer", "mouline", "charge", "bouton", "marche", "fonctionne", "rien", "recu",
+    "renvoie", "valide", "change", "avis", "coordonnees", "periment", "perimee", "nouvelle", "etat", "services",
+    "dossier", "correction", "ministere", "rejet", "argent", "montant", "somme", "retire", "encaisse",
+)
+
+# Concepts: regexes over the normalized text (ASCII, lower case, single spaces).
+CONCEPTS: dict[str, tuple[str, ...]] = {
+    # Money actually left the account.
+    "argent-pris": (
+        r"\b(debit\w*|prelev\w*|encaiss\w*|ponction\w*)",
+        r"\bj ai (bien |deja |bel et bien )?(ete )?(paye|regle|payer)\b",
+        r"\b(paye|regle|payer) (le stage|mon stage|la formation|l inscription|ma place|la difference|le supplement|le complement|les frais|\d+)",
+        r"\b(argent|somme|montant|sous|euros?|€) (a ete |a bien ete |est )?(pris|retire|parti|debit\w*|prelev\w*|enleve)",
+        r"\b(pris|retire|enleve) (l argent|la somme|le montant|\d+)",
+        r"\bstage permis\b.{0,40}\b(releve|compte|banque)|\b(releve|compte|banque)\b.{0,40}\bstage permis\b",
+        r"\bpaiement (est |a ete |a bien ete )?(passe|valide|effectue|accepte|debit\w*|pris)",
+        r"\b\d+ ?(€|euros?)\b.{0,30}\b(compte|releve|banque)",
+        r"\bsur mon (compte|releve)\b",
+    ),
+    # No confirmation arrived.
+    "pas-de-confirmation": (
+        r"\b(pas|rien|aucun\w*|jamais|ni|toujours pas|pas encore|sans)\b.{0,25}\b(recu|mail|sms|confirmation|nouvelle\w*|message|convocation)",
+        r"\b(mail|sms|confirmation|message)\b.{0,25}\b(pas|jamais|rien)\b.{0,15}\b(recu|arrive|venu)",
+        r"\b(ni mail|ni sms|ni message)\b",
+        r"\bpas de (mail|sms|confirmation|message)",
+        r"\bn ai (rien|pas|jamais) recu|\bje ne recois (rien|pas)|\brecu (aucun|rien)",
+        r"\bsuis je (bien )?inscrit|\bsi je suis (bien )?inscrit|\bpas sur d etre inscrit",
+    ),
+    "confirmation-recue": (
+        r"\b(j ai|j avais) (bien |pourtant |meme )?(recu|eu) (la |le |mon |ma |les |mes |un |une )?(confirmation|mail|sms|convocation)",
+        r"\b(confirmation|convocation)\b.{0,20}\b(en main|sous les yeux|sur mon telephone|a la main)",
+        r"\binscription (est |a ete |etait )?(bien )?confirmee",
+    ),
+    "spams": (r"\bspams?\b|\bindesirable|\bcourrier\w* indesirable",),
+    # The sign-up or payment cannot be completed.
+    "inscription-bloquee": (
+        r"\b(impossible|n arrive pas|n y arrive pas|narrive pas|pas moyen|j arrive pas|peux pas|ne peux pas|echec|echoue|echec\w*)\b.{0,40}\b(inscri\w*|payer|paiement|valider|reserver|reservation|commander)",
+        r"\b(inscri\w*|paiement|payer|reservation|carte)\b.{0,40}\b(impossible|bloqu\w*|marche pas|fonctionne pas|passe pas|echou\w*|refus\w*|plante\w*|bug\w*|erreur|beug\w*)",
+        r"\b(paiement|carte|transaction)\b.{0,15}\b(refus\w*|declin\w*|rejet\w*|echou\w*)",
+        r"\b3d ?secure\b|\b3 d secure\b|\bcode (de )?(validation|securite|confirmation) (de|par|envoye)? ?(la |ma )?banque\b|\bcryptogramme\b|\bcvv\b",
+        r"\b(page|site|ecran)\b.{0,20}\b(mouline|charge|tourne|blanche|plante|bug\w*|bloqu\w*|fige|erreur|ne repond)",
+        r"\bmouline\b|\bcharge (a l infini|indefiniment|dans le vide|en boucle)",
+        r"\b(bouton|etape|formulaire)\b.{0,30}\b(marche|fonctionne|bloque|rien|repond|clique|passe)",
+        r"\bmessage d erreur\b|\berreur (s affiche|a chaque|au moment|lors)",
+        r"\bessaye (deux|plusieurs|\d) (fois|cartes)",
+    ),
+    # The withdrawal period and "Je change d'avis".
+    # Said in so many words: it outweighs what the rest of the message is about.
+    "retractation-explicite": (
+        r"\bretract\w*",
+        r"\bchang\w* d avis\b",
+        r"\b14 jours\b|\bquatorze jours\b|\b14j\b",
+        r"\b(delai|droit)\b.{0,20}\b(depasse|expire|passe|fini|termine|legal)",
+    ),
+    "retractation": (
+        r"\bannul\w* (mon |ma |l |la )?(inscription|reservation|commande|participation)",
+        r"\bannul\w*\b.{0,40}\b(refus\w*|impossible|bloqu\w*|marche pas|laisse pas|veut pas|peux pas|trop tard)",
+        r"\btrop tard\b",
+        r"\b(delai|droit)\b.{0,20}\b(annul\w*|rembours\w*)",
+        r"\b(plus|pas) (possible d |moyen d )?(annuler|me desister|me desinscrire|desister)",
+        r"\b(laisse|permet|veut) (plus|pas) (m )?(annuler|desister|desinscrire)",
+        r"\b(annuler|desist\w*|desinscri\w*)\b.{0,40}\b(il y a \d+|inscrit|inscription|rembours\w*)",
+        r"\binscrit\w* il y a \d+ jours",
+        r"\bdesist\w*|\bdesinscri\w*",
+    ),
+    # A change of date (transfer) the visitor paid for.
+    "changement-date": (
+        r"\bchang\w* (de |la |ma |mes )?(date|dates|session|stage)\b",
+        r"\b(modif\w*|deplac\w*) (la |ma )?(date|session|stage)\b",
+        r"\btransf(e|e)r\w*|\btransfert\w*",
+        r"\breport\w*",
+        r"\b(autre|nouvelle|nouveau) (date|stage|session)\b",
+        r"\b(la )?difference\b|\bsupplement\b|\bcomplement\b|\bfrais de (changement|modification|transfert)",
+    ),
+    "espace-pas-a-jour": (
+        r"\bespace\b.{0,40}\b(pas|rien|toujours|jamais)\b.{0,20}\b(jour|change|modifi\w*|bouge|l ancienne|ancien)",
+        r"\b(rien|pas) (n a )?(change|bouge|modifie|mis a jour)\b.{0,30}\b(espace|compte|dossier)",
+        r"\btoujours (l |la |le )?l?(ancienne?|meme) (date|stage|session)",
+        r"\blancienne? (date|session)\b",
+        r"\bpas (ete )?(mis|mise) a jour\b|\btoujours l ancienne\b",
+    ),
+    # A refund by bank transfer because the card expired.
+    "virement": (
+        r"\bvirement\b",
+        r"\brib\b|\biban\b|\bbic\b|\bcoordonnees bancaires\b|\breleve d identite bancaire",
+        r"\bcarte\b.{0,30}\b(expir\w*|perim\w*|plus valable|plus valide|n existe plus|annulee|changee|remplacee|bloquee|opposition|fermee|fin de validite)",
+        r"\b(expir\w*|perim\w*)\b.{0,20}\bcarte\b",
+        r"\b(nouvelle|autre) carte\b|\bchang\w* de (carte|banque)\b|\bcompte (ferme|cloture)\b|\bopposition\b",
+    ),
+    "remboursement": (r"\brembours\w*|\brecredit\w*|\brendre (mon |l )?argent\b|\brecuperer (mon |l )?argent",),
+    # The stage was cancelled by the centre, often at the last minute or on site.
+    "annulation": (
+        r"\bannul\w*",
+        r"\b(pas|plus) (de|d) stage\b|\bstage (n a pas lieu|n aura pas lieu|supprime|n existe plus)",
+        r"\bpersonne (n est )?(la|present|sur place|pour nous)\b|\bporte\w* (close|fermee\w*)|\bsalle (vide|fermee)",
+    ),
+    "centre-ou-sur-place": (
+        r"\bcentre\b|\borganisateur\b|\banimateur\w*|\bformateur\w*|\bl hotel\b|\bsur place\b",
+        r"\b(devant|dans) (la|le|l) (salle|hotel|batiment|porte|local|centre|accueil)",
+        r"\bje suis (la|sur place|devant|arrive\w*)\b|\bsommes (la|sur place|devant)|\bon est (la|devant|sur place)",
+        r"\b(ce matin|aujourd hui|demain|ce week end|la veille|dernier moment|derniere minute|a l improviste|au dernier)",
+        r"\b(appel\w*|telephone|prevenu\w*|sms)\b.{0,40}\bannul\w*",
+    ),
+    # Turned away on the day although registered.
+    "refus-acces": (
+        r"\b(pas|plus|ne figure|n apparait|absent\w*) (sur|dans|de) (la|leur) liste\b",
+        r"\bnom\b.{0,30}\b(liste|pas|n apparait|figure|absent|trouve)",
+        r"\b(pas|plus) sur la liste|\bliste des (stagiaires|inscrits|participants|animateurs)",
+        r"\bcomplet\b|\bplus de place\w*|\bpas de place\w*|\bsurbook\w*|\btrop de (monde|stagiaires|participants)",
+        r"\brefus\w*\b.{0,30}\b(entree|acces|entrer|rentrer|participer|stage)|\b(entree|acces)\b.{0,20}\brefus\w*",
+        r"\b(laisse|laissent|laisser|veut|veulent) (pas|plus) (m )?(entrer|rentrer|participer)",
+        r"\bpas (inscrit|inscrite) (selon|d apres|pour) (eux|le centre|l animateur|l hotel)",
+        r"\bon m a (dit|refuse|renvoye|demande de partir)|\brenvoy\w* chez moi\b|\bmis dehors\b",
+        r"\b(dit|dis|disent|pretend\w*|affirm\w*) que je (ne )?(suis|serais|figure) (pas|plus)",
+        r"\bpas inscrit\w*\b.{0,40}\b(alors que|pourtant|mais)\b.{0,30}\b(confirmation|mail|sms|paye)",
+        r"\bpas de (reservation|inscription) a mon nom|\bne (me )?trouve pas (mon nom|mon inscription|dans)",
+    ),
+    # Points: the State rejected the re-allocation, or the ANTS asks the centre to act.
+    "points-etat": (
+        r"\bants\b|\breattribu\w*|\bre attribu\w*|\bservices? de l etat|\bministere|\bprefecture|\bservice instructeur",
+        r"\bpoints?\b.{0,40}\b(pas|toujours pas|jamais|non)\b.{0,20}\b(credit\w*|recredit\w*|ajout\w*|rendu\w*|recuper\w*|remis|attribu\w*|enregistr\w*)",
+        r"\b(recredit\w*|credit\w*|recuper\w*|attribu\w*)\b.{0,30}\bpoints?\b",
+        r"\b(demande|dossier)\b.{0,30}\b(rejet\w*|refus\w*)|\brejet\w*\b.{0,30}\b(demande|dossier|points?)",
+        r"\bcentre (doit|devait|dois) (faire|agir|corriger|transmettre|envoyer|declarer)",
+        r"\bcorrection\b.{0,30}\bdossier|\bdossier\b.{0,30}\bcorrection|\bfichier national|\bcssr\b|\bmes points\b|\bsolde de points\b",
+    ),
+    # Clearly something else: data, complaints, invoices, partnerships.
+    "autre-sujet": (
+        r"\bdonnees (personnelles)?|\brgpd\b|\bsupprim\w* (mon|mes|toutes) (compte|donnees|informations)|\bdroit a l oubli",
+        r"\bplain\w*|\breclamation|\bcomportement\b|\bmal (accueilli|traite|parle)|\birrespectueu\w*|\bimpoli\w*|\binsult\w*",
+        r"\bfacture|\bdevis\b|\bpartenariat|\bcpf\b|\bpole emploi|\bfrance travail|\bemploi\b|\brecrut\w*|\bcandidature",
+        r"\battestation\b|\bduplicata\b|\bhoraires?\b|\bparking\b|\bdejeuner\b|\brepas\b|\bhandicap\w*|\bacces pmr",
+        r"\bavis\b.{0,20}\b(google|trustpilot|note)|\bpublicite\b|\bnewsletter|\bdesabonn\w*",
+        r"\bmot de passe\b|\bidentifiant\b|\bconnecter\b|\bconnexion\b|\bchanger (mon|d) (adresse|mail|numero|nom)",
+    ),
+}
+
+# How much each concept, or combination of concepts, speaks for each reason.
+SCORES: tuple[tuple[str, tuple[str, ...], float], ...] = (
+    ("debit-sans-confirmation", ("argent-pris",), 1.5),
+    ("debit-sans-confirmation", ("pas-de-confirmation",), 1.5),
+    ("debit-sans-confirmation", ("argent-pris", "pas-de-confirmation"), 2.5),
+    ("debit-sans-confirmation", ("spams",), 1.0),
+    ("debit-sans-confirmation", ("changement-date", "argent-pris"), -2.0),
+    ("debit-sans-confirmation", ("confirmation-recue",), -1.5),
+    ("acces-refuse-jour-j", ("confirmation-recue", "centre-ou-sur-place"), 1.0),
+    ("inscription-impossible", ("inscription-bloquee",), 3.0),
+    ("inscription-impossible", ("inscription-bloquee", "retractation"), -1.5),
+    ("delai-retractation", ("retractation-explicite",), 5.0),
+    ("delai-retractation", ("retractation",), 3.0),
+    ("delai-retractation", ("retractation", "remboursement"), 0.5),
+    ("transfert-non-confirme", ("changement-date",), 1.0),
+    ("transfert-non-confirme", ("changement-date", "argent-pris"), 3.0),
+    ("transfert-non-confirme", ("changement-date", "espace-pas-a-jour"), 3.0),
+    ("transfert-non-confirme", ("changement-date", "pas-de-confirmation"), 1.5),
+    ("transfert-non-confirme", ("espace-pas-a-jour",), 1.5),
+    ("remboursement-virement", ("virement",), 3.0),
+    ("remboursement-virement", ("virement", "remboursement"), 2.0),
+    ("remboursement-virement", ("remboursement",), 0.5),
+    ("annulation-centre", ("annulation",), 1.5),
+    ("annulation-centre", ("annulation", "centre-ou-sur-place"), 2.5),
+    ("acces-refuse-jour-j", ("refus-acces",), 3.5),
+    ("acces-refuse-jour-j", ("refus-acces", "centre-ou-sur-place"), 1.0),
+    ("points-ants", ("points-etat",), 3.5),
+    ("autre", ("autre-sujet",), 2.5),
+)
+
+# Below this score nothing speaks clearly enough: the suggestion is "autre".
+MIN_SCORE = 1.4
