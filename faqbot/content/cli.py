@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Iterable, TypeVar
 
@@ -17,7 +18,7 @@ DEFAULT_DROPPED = PROJECT_ROOT / "data" / "dropped.yaml"
 def _progress(iterable: Iterable[T], label: str) -> Iterable[T]:
     """click.progressbar around a domain loop (on stderr, so stdout keeps only the figures)."""
     items = list(iterable)
-    with click.progressbar(items, label=label, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
         yield from bar
 
 

@@ -1,0 +1,311 @@
+"""Content: the loader, the export analysis (`content import`), `content check` and `content sources`."""
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from faqbot.content import load_faq
+from faqbot.content.check import CONTACT_REASONS, check_faq, missing_list
+from faqbot.content.cli import content_group
+from faqbot.content.curation import analyse_export, render_report
+from faqbot.content.export import DEFAULT_EXPORT, EXPORT_NAME, fold, normalise_line, read_export
+from faqbot.content.sources import compute_sources, line_ranges, rewrite_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_FAQ = ROOT / "data" / "faq.yaml"
+REAL_DROPPED = ROOT / "data" / "dropped.yaml"
+
+# ---------------------------------------------------------------- the real content
+
+
+def test_loader_reads_the_real_faq():
+    faq = load_faq(REAL_FAQ)
+    assert len(faq.entries) >= 130
+    assert {c.id for c in faq.categories} >= {"inscription-paiement", "stages-judiciaires"}
+    entry = faq.entries[0]
+    assert faq.by_id[entry.id] is entry
+    assert entry.question.endswith("?") and entry.answer_html.startswith("<")
+    assert all(ref in faq.snippets for e in faq.entries for ref in e.snippets)
+
+
+def test_check_passes_on_the_real_faq():
+    started = time.perf_counter()
+    result = check_faq(REAL_FAQ, read_export(), REAL_DROPPED)
+    assert time.perf_counter() - started < 10
+    assert [str(v) for v in result.violations] == []
+    assert result.figures["coverage_percent"] >= 99
+
+
+def test_import_figures_on_the_real_export():
+    export = read_export(DEFAULT_EXPORT)
+    report = analyse_export(export)
+    summary = report.summary()
+    assert summary["lines"] == 1672
+    assert summary["distinct_lines"] == 764
+    assert summary["near_duplicate_groups"] >= 30
+    footers = {f.line.text for f in report.footers}
+    # The sign-up footers the FAQ factors out as snippets are all found from the export's structure alone.
+    assert "Vous aurez également accès à votre Espace Stagiaire !" in footers
+    assert "Si vous souhaitez vous inscrire à un nouveau stage, nous vous invitons à cliquer ici." in footers
+    assert not any(text.startswith("Pour suivre un stage") for text in footers)  # answer text, not a footer
+    markdown = render_report(report)
+    assert "| lignes distinctes | 764 |" in markdown and "★" in markdown
+
+
+# ---------------------------------------------------------------- normalisation
+
+
+def test_normalise_and_fold():
+    assert normalise_line("  Cafe\u0301  du\u00a0 jour ") == "Café du jour"  # NFC, spaces collapsed
+    assert normalise_line("l’attestation") == "l’attestation"  # apostrophes kept as written
+    assert fold("1️⃣ Vérifiez vos spams !") == fold("1. Vérifiez vos spams") == "1 verifiez vos spams"
+    assert fold("**Important :**") == fold("Important:") == "important"
+
+
+def test_missing_list_detection():
+    assert missing_list("Texte.\n\nPour cela :") == "Pour cela :"
+    assert missing_list("Voici les étapes à suivre :\n\nUn paragraphe, pas une liste.") is not None
+    assert missing_list("Voici les étapes à suivre :\n\n1. Un\n2. Deux") is None
+    assert missing_list("Les documents suivants :\n- pièce d’identité") is None
+    assert missing_list("Que faire ?\n\nRien.") is None
+
+
+def test_line_ranges():
+    assert line_ranges([5, 3, 4, 9], "x.txt") == ["x.txt:3-5", "x.txt:9"]
+
+
+# ---------------------------------------------------------------- fixtures
+
+EXPORT_LINES = [
+    "Bienvenue sur notre plateforme de stages, nous sommes ravis de vous accueillir.",
+    "Le remboursement est effectué sous 14 jours sur la carte bancaire utilisée lors du paiement.",
+    "Si votre carte a expiré, contactez-nous via le formulaire de contact.",
+    "Si vous souhaitez vous inscrire à un stage de récupération de points, nous vous invitons à cliquer ici.",
+    "Le stage dure deux jours consécutifs, de 8h30 à 16h30 avec une pause déjeuner.",
+    "Pour cela :",
+    "Le remboursement est effectué sous 14 jours sur la carte bancaire utilisée lors du paiement.",
+    "Si votre carte a expiré, contactez-nous via le formulaire de contact.",
+    "Si vous souhaitez vous inscrire à un stage de récupération de points, nous vous invitons à cliquer ici.",
+]
+
+
+def _faq_data() -> dict:
+    return {
+        "version": 1,
+        "categories": [
+            {"id": "annulation-remboursement", "label": "Annulation & remboursement"},
+            {"id": "jour-du-stage", "label": "Le jour du stage"},
+        ],
+        "snippets": [
+            {
+                "id": "invitation-inscription",
+                "text": "Si vous souhaitez vous inscrire à un stage de récupération de points, nous vous invitons à cliquer ici.",
+            }
+        ],
+        "entries": [
+            {
+                "id": "remboursement-delai",
+                "question": "Sous combien de temps suis-je remboursé ?",
+                "variants": ["delai remboursement", "quand serai-je rembourse", "j'ai annulé toujours pas d'argent"],
+                "answer": "Le remboursement est effectué sous 14 jours sur la carte bancaire utilisée lors du paiement.\n\n"
+                "Si votre carte a expiré, contactez-nous via le formulaire de contact.",
+                "category": "annulation-remboursement",
+                "tags": ["remboursement", "délai"],
+                "snippets": ["invitation-inscription"],
+                "contact_reason": "remboursement-virement",
+                "sources": [f"{EXPORT_NAME}:2-3", f"{EXPORT_NAME}:7-8"],
+            },
+            {
+                "id": "horaires-stage",
+                "question": "Quels sont les horaires du stage ?",
+                "variants": ["horaire stage permis", "a quelle heure commence le stage", "combien de jours dure le stage"],
+                # "deux jours" → typo fixed from the export's wording would still be carried (partial_ratio).
+                "answer": "Le stage dure deux jours consécutifs, de 8h30 à 16h30 avec une pause déjeuner.\n\nPour cela :",
+                "category": "jour-du-stage",
+                "tags": ["horaires"],
+                "incomplete": "La liste annoncée par « Pour cela : » manque dans l’export.",
+                "sources": [f"{EXPORT_NAME}:5-6"],
+            },
+        ],
+    }
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    export_path = raw / EXPORT_NAME
+    export_path.write_text("\n".join(EXPORT_LINES) + "\n", encoding="utf-8")
+    dropped_path = tmp_path / "dropped.yaml"
+    dropped_path.write_text(
+        yaml.safe_dump([{"text": EXPORT_LINES[0], "reason": "Formule d’accueil générique, pas une réponse."}], allow_unicode=True),
+        encoding="utf-8",
+    )
+    faq_path = tmp_path / "faq.yaml"
+
+    def write(data: dict) -> Path:
+        # Leaf lists in flow style, like data/faq.yaml.
+        faq_path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None, width=110), encoding="utf-8")
+        return faq_path
+
+    def run(data: dict):
+        return check_faq(write(data), read_export(export_path), dropped_path, raw_line_counts={EXPORT_NAME: len(EXPORT_LINES)})
+
+    return type("Workspace", (), {"export": export_path, "dropped": dropped_path, "faq": faq_path, "write": staticmethod(write), "run": staticmethod(run)})
+
+
+def test_check_passes_on_a_valid_fixture(workspace):
+    result = workspace.run(_faq_data())
+    assert [str(v) for v in result.violations] == []
+    assert result.figures["entries"] == 2
+    assert result.figures["snippet_lines"] == 1
+    assert result.figures["dropped_lines"] == 1
+    assert result.figures["coverage_percent"] == 100.0
+    assert result.figures["incomplete_entries"] == 1
+
+
+def _mutate(path: str, value):
+    def apply(data):
+        target = data
+        keys = path.split(".")
+        for key in keys[:-1]:
+            target = target[int(key)] if key.isdigit() else target[key]
+        last = keys[-1]
+        if value is _DELETE:
+            del target[last]
+        else:
+            target[int(last) if last.isdigit() else last] = value
+        return data
+
+    return apply
+
+
+_DELETE = object()
+LONG_ANSWER = _faq_data()["entries"][0]["answer"]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "kind", "needle"),
+    [
+        (_mutate("entries.0.question", _DELETE), "schema", "question"),
+        (_mutate("entries.0.question", "Sous combien de temps suis-je remboursé"), "schema", "« ? »"),
+        (_mutate("entries.0.variants", ["a", "b"]), "schema", "2 variantes"),
+        (_mutate("entries.0.variants", ["a", "b", "c", "d", "e", "f", "g"]), "schema", "7 variantes"),
+        (_mutate("entries.0.category", "inconnue"), "schema", "catégorie inconnue"),
+        (_mutate("entries.0.tags", "remboursement"), "schema", "tags"),
+        (_mutate("entries.0.sourcse", []), "schema", "champ inconnu"),
+        (_mutate("entries.0.id", "Remboursement_Delai"), "id", "slug"),
+        (_mutate("entries.1.id", "remboursement-delai"), "id", "double"),
+        (_mutate("entries.0.contact_reason", "rembourse-moi"), "contact-reason", "rembourse-moi"),
+        (_mutate("entries.0.snippets", ["pied-de-page-inconnu"]), "snippet", "pied-de-page-inconnu"),
+        (_mutate("entries.0.sources", ["L12"]), "source", "mal formée"),
+        (_mutate("entries.0.sources", [f"{EXPORT_NAME}:8-40"]), "source", "dépasse"),
+        (_mutate("entries.1.incomplete", _DELETE), "incomplete", "Pour cela"),
+        (_mutate("entries.1.answer", LONG_ANSWER + "\n\nUn mot de plus."), "duplicate-answer", "horaires-stage"),
+        (_mutate("entries.1.answer", "Le stage dure deux jours."), "coverage", "D4"),
+    ],
+)
+def test_check_reports_each_violation(workspace, mutation, kind, needle):
+    result = workspace.run(mutation(copy.deepcopy(_faq_data())))
+    matching = [v for v in result.violations if v.kind == kind]
+    assert matching, [str(v) for v in result.violations]
+    assert any(needle in str(v) for v in matching), [str(v) for v in matching]
+
+
+def test_duplicate_answer_names_both_entries(workspace):
+    data = _faq_data()
+    data["entries"][1]["answer"] = LONG_ANSWER.replace("14 jours", "quatorze jours")
+    data["entries"][1].pop("incomplete")
+    violations = [v for v in workspace.run(data).violations if v.kind == "duplicate-answer"]
+    assert len(violations) == 1
+    assert violations[0].where == "remboursement-delai" and "horaires-stage" in violations[0].message
+
+
+def test_typo_fix_still_carries_the_line(workspace):
+    data = _faq_data()
+    data["entries"][1]["answer"] = data["entries"][1]["answer"].replace("consécutifs", "consecutif")
+    assert workspace.run(data).ok
+
+
+def test_dropped_text_must_be_in_the_export(workspace):
+    workspace.dropped.write_text(yaml.safe_dump([{"text": "Une ligne inventée.", "reason": "test"}], allow_unicode=True), encoding="utf-8")
+    result = workspace.run(_faq_data())
+    assert any(v.kind == "dropped" and "absent" in v.message for v in result.violations)
+    assert any(v.kind == "coverage" and "D0" in v.where for v in result.violations)  # the greeting is no longer dropped
+
+
+def test_invalid_yaml_is_a_violation_not_a_crash(workspace):
+    workspace.faq.write_text("entries:\n- id: x\n  question: a : b ?\n", encoding="utf-8")
+    result = check_faq(workspace.faq, read_export(workspace.export), workspace.dropped)
+    assert [v.kind for v in result.violations] == ["schema"] and "YAML invalide" in result.violations[0].message
+
+
+def test_contact_reasons_default_to_the_issue_list():
+    assert "points-ants" in CONTACT_REASONS and len(CONTACT_REASONS) == 9
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_check_ok_and_failing(workspace):
+    runner = CliRunner()
+    faq = workspace.write(_faq_data())
+    args = ["check", "--faq", str(faq), "--export", str(workspace.export), "--dropped", str(workspace.dropped)]
+    result = runner.invoke(content_group, args)
+    assert result.exit_code == 0, result.output
+    assert "Couverture : 100.0 %" in result.output and "2 entrées, 1 marquées incomplete" in result.output
+    data = _faq_data()
+    data["entries"][0]["contact_reason"] = "nimporte"
+    workspace.write(data)
+    result = runner.invoke(content_group, args)
+    assert result.exit_code != 0
+    assert "motif de contact inconnu : nimporte" in result.output
+
+
+def test_cli_import_writes_the_report(workspace, tmp_path):
+    report = tmp_path / "out" / "import.md"
+    result = CliRunner().invoke(
+        content_group, ["import", "--export", str(workspace.export), "--report", str(report), "--faq", str(workspace.write(_faq_data()))]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{len(EXPORT_LINES)} lignes, 6 lignes distinctes" in result.output
+    text = report.read_text(encoding="utf-8")
+    assert "## Blocs de réponse" in text and "L2-4, L7-9 (2×)" in text and "⚠ liste annoncée absente" in text
+
+
+def test_cli_import_on_the_real_export(workspace, tmp_path):
+    report = tmp_path / "import.md"
+    faq = workspace.write(_faq_data())  # a FAQ declaring the invitation-inscription snippet
+    result = CliRunner().invoke(content_group, ["import", "--report", str(report), "--faq", str(faq)])
+    assert result.exit_code == 0, result.output
+    assert "1672 lignes, 764 lignes distinctes" in result.output
+    assert "invitation-inscription" in report.read_text(encoding="utf-8")  # footers named after the FAQ's snippets
+
+
+def test_sources_are_computed_and_rewritten_in_place(workspace):
+    data = _faq_data()
+    data["entries"][0]["sources"] = [f"{EXPORT_NAME}:2", "001_afdbe2ffc6e61c09.txt:3-4"]
+    faq = workspace.write(data)
+    export = read_export(workspace.export)
+    computed = compute_sources(faq, export)
+    assert computed["remboursement-delai"] == ([f"{EXPORT_NAME}:2"], [f"{EXPORT_NAME}:2-3", f"{EXPORT_NAME}:7-8"])
+    assert computed["horaires-stage"][1] == [f"{EXPORT_NAME}:5-6"]  # the short "Pour cela :" next to its answer
+    before = faq.read_text(encoding="utf-8")
+    changed = rewrite_sources(faq, {k: v[1] for k, v in computed.items()}, EXPORT_NAME)
+    after = faq.read_text(encoding="utf-8")
+    assert changed == 1
+    other_lines = [line for line in before.splitlines() if EXPORT_NAME not in line and "001_" not in line]
+    assert [line for line in after.splitlines() if EXPORT_NAME not in line and "001_" not in line] == other_lines
+    reloaded = yaml.safe_load(after)
+    assert reloaded["entries"][0]["sources"] == ["001_afdbe2ffc6e61c09.txt:3-4", f"{EXPORT_NAME}:2-3", f"{EXPORT_NAME}:7-8"]
+
+
+def test_cli_sources_print(workspace):
+    result = CliRunner().invoke(content_group, ["sources", "--faq", str(workspace.write(_faq_data())), "--export", str(workspace.export)])
+    assert result.exit_code == 0, result.output
+    assert "2 entrées, 0 dont les sources de l’export diffèrent du calcul." in result.output
