@@ -1,0 +1,176 @@
+"""Rate limiting shared by every worker: a sliding window of counted attempts per (bucket, key).
+
+The store must be shared — gunicorn runs several processes, and a per-process counter would let an attacker
+multiply the limit by the number of workers. Two stores: the database table `throttle_hit` (default, nothing to
+install) and Redis when REDIS_URL is set. Both are atomic: concurrent attempts never let more than `limit` through.
+
+Keys are hashed with a secret before they are stored, so the table holds no client address or e-mail in clear.
+Used by the staff login; the public contact form reuses it with its own bucket.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import math
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import delete, select, text
+
+from .db import Database
+from .models import ThrottleHit
+
+# One purge of a bucket's expired rows every this many calls: keeps the table small without a cron job.
+_PURGE_ONE_IN = 50
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to one attempt: allowed or not, and when to come back if not."""
+
+    allowed: bool
+    retry_after: int  # whole seconds until the oldest counted attempt leaves the window; 0 when allowed
+    count: int  # attempts counted in the window, including this one when allowed
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+class Throttle(Protocol):
+    def check_and_hit(
+        self, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime
+    ) -> Verdict: ...
+
+    def reset(self, bucket: str, key: str) -> None: ...
+
+
+def _as_timedelta(window: dt.timedelta | int | float) -> dt.timedelta:
+    return window if isinstance(window, dt.timedelta) else dt.timedelta(seconds=window)
+
+
+def _retry_after(oldest_counted: dt.datetime, window: dt.timedelta, now: dt.datetime) -> int:
+    return max(1, math.ceil((oldest_counted + window - now).total_seconds()))
+
+
+class _Hashing:
+    def __init__(self, secret: str):
+        self._secret = secret.encode("utf-8")
+
+    def _hash(self, key: str) -> str:
+        return hmac.new(self._secret, key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class DatabaseThrottle(_Hashing):
+    """Sliding window over rows of `throttle_hit`, one transaction per attempt.
+
+    SQLite: the transaction starts with BEGIN IMMEDIATE (see db.py), so attempts are serialised.
+    PostgreSQL: a transaction-scoped advisory lock on (bucket, key) serialises attempts on the same key only.
+    """
+
+    def __init__(self, database: Database, secret: str):
+        super().__init__(secret)
+        self.database = database
+
+    def check_and_hit(
+        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime
+    ) -> Verdict:
+        window = _as_timedelta(window)
+        hashed = self._hash(key)
+        start = now - window
+        with self.database.transaction() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                lock_id = int.from_bytes(hashlib.sha256(f"{bucket}:{hashed}".encode()).digest()[:8], "big", signed=True)
+                session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
+            session.execute(
+                delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at < start)
+            )
+            hits = session.scalars(
+                select(ThrottleHit.at)
+                .where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at >= start)
+                .order_by(ThrottleHit.at)
+            ).all()
+            if len(hits) >= limit:
+                # The attempt that must expire before a new one fits: the (len - limit + 1)-th oldest.
+                return Verdict(False, _retry_after(hits[len(hits) - limit], window, now), len(hits))
+            session.add(ThrottleHit(bucket=bucket, key=hashed, at=now))
+        if random.randrange(_PURGE_ONE_IN) == 0:
+            self.purge(bucket, before=start)
+        return Verdict(True, 0, len(hits) + 1)
+
+    def reset(self, bucket: str, key: str) -> None:
+        with self.database.transaction() as session:
+            session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.key == self._hash(key)))
+
+    def purge(self, bucket: str, before: dt.datetime) -> int:
+        """Delete a bucket's attempts older than `before` (other keys' leftovers); best effort."""
+        try:
+            with self.database.transaction() as session:
+                result = session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.at < before))
+                return result.rowcount or 0
+        except Exception:  # a lock conflict with a concurrent purge is harmless: the next purge will do it
+            return 0
+
+
+# Atomic in Redis: drop expired members, count, then either refuse (with the oldest counted score) or add.
+_REDIS_SCRIPT = """
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+if count >= limit then
+  local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+  return {0, count, oldest[2]}
+end
+redis.call('ZADD', key, now, ARGV[4])
+redis.call('PEXPIRE', key, math.ceil(window * 1000))
+return {1, count + 1, '0'}
+"""
+
+
+class RedisThrottle(_Hashing):
+    """Sliding window in a Redis sorted set per (bucket, key), updated by one Lua script (atomic)."""
+
+    def __init__(self, url: str, secret: str, prefix: str = "faqbot:throttle:"):
+        super().__init__(secret)
+        import redis  # optional dependency: only needed when REDIS_URL is set
+
+        self.client = redis.Redis.from_url(url)
+        self.prefix = prefix
+        self._script = self.client.register_script(_REDIS_SCRIPT)
+
+    def _key(self, bucket: str, key: str) -> str:
+        return f"{self.prefix}{bucket}:{self._hash(key)}"
+
+    def check_and_hit(
+        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime
+    ) -> Verdict:
+        window = _as_timedelta(window)
+        allowed, count, oldest = self._script(
+            keys=[self._key(bucket, key)],
+            args=[now.timestamp(), window.total_seconds(), limit, f"{now.timestamp()}:{uuid.uuid4().hex}"],
+        )
+        if allowed:
+            return Verdict(True, 0, int(count))
+        oldest_at = dt.datetime.fromtimestamp(float(oldest), dt.timezone.utc)
+        return Verdict(False, _retry_after(oldest_at, window, now), int(count))
+
+    def reset(self, bucket: str, key: str) -> None:
+        self.client.delete(self._key(bucket, key))
+
+
+def throttle_for(app) -> Throttle:
+    """The app's throttle (created once per process): Redis when REDIS_URL is set, the database otherwise."""
+    throttle = app.extensions.get("faqbot.throttle")
+    if throttle is None:
+        secret = app.config["SECRET_KEY"]
+        if app.config.get("REDIS_URL"):
+            throttle = RedisThrottle(app.config["REDIS_URL"], secret)
+        else:
+            throttle = DatabaseThrottle(app.extensions["faqbot.db"], secret)
+        app.extensions["faqbot.throttle"] = throttle
+    return throttle
