@@ -355,7 +355,11 @@ def _lines_label(d: DistinctLine, shown: int = 8) -> str:
 def render_report(report: ExportReport, known_snippets: dict[str, str] | None = None) -> str:
     """The Markdown report: figures, footers, near-duplicate variants side by side, blocks, lost lists."""
     export = report.export
-    snippet_by_fold = {fold(part): sid for sid, text in (known_snippets or {}).items() for part in text.split("\n") if part.strip()}
+    snippet_by_fold: dict[str, list[str]] = defaultdict(list)  # a paragraph may open several snippets
+    for sid, text in (known_snippets or {}).items():
+        for part in text.split("\n"):
+            if part.strip():
+                snippet_by_fold[fold(part)].append(sid)
     summary = report.summary()
     out = [
         f"# Import de l’export `{export.name}`",
@@ -387,7 +391,7 @@ def render_report(report: ExportReport, known_snippets: dict[str, str] | None = 
         "|---|---|---|---|---|---|",
     ]
     for f in report.footers:
-        known = snippet_by_fold.get(f.line.folded, "—")
+        known = ", ".join(snippet_by_fold.get(f.line.folded, [])) or "—"
         out.append(
             f"| {f.line.label} | {f.kind} | {f.occurrences} | {f.predecessors} | {known} | {_cell(f.line.text)} |"
         )
