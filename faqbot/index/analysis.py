@@ -35,7 +35,7 @@ du elle elles en es est et etaient etais etait etant ete etes etre eu eue eues e
 les leur leurs lui m ma mais me mes moi mon meme nos notre nous on ont ou par pour qu que qui quoi s sa se sera
 serai seraient serais serait seras serez seriez serions serons seront ses soient sois soit sommes son sont soyez
 soyons suis sur t ta te tes toi ton tu un une vos votre vous y
-fait faut peut peux puis dois doit quel quelle quels quelles lequel laquelle est-ce si alors donc tres
+fait faut peut peux puis dois doit quel quelle quels quelles lequel laquelle alors donc tres
 bonjour bonsoir merci svp stp slt cdt cordialement salut hello madame monsieur mme mr
 """.split()
 STOPWORDS = frozenset(w for w in _FRENCH_STOPWORDS if w not in NEGATIONS)
@@ -78,7 +78,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
             "jeune permis", "probatoire"),
     "48si": ("48si", "48 si", "invalidation", "invalide", "solde nul", "zero point", "0 point", "plus de point",
              "plus aucun point", "perdu tous mes points", "perte totale des points"),
-    "48m": ("48m", "48 m"),
+    "48m": ("48m",),
     "ants": ("ants", "agence nationale des titres securises", "titres securises"),
     "cpf": ("cpf", "compte personnel de formation", "compte formation", "mon compte formation"),
     "courriel": ("mail", "email", "e mail", "courriel", "mel", "adresse electronique", "adresse mail", "gmail",
@@ -94,7 +94,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "amende": ("amende", "contravention", "proces verbal", "prune", "avis de contravention"),
     "dejeuner": ("dejeuner", "repas", "manger", "repas de midi", "pause dejeuner", "pause midi"),
     "pieceidentite": ("piece d'identite", "carte d'identite", "cni", "passeport", "titre de sejour"),
-    "espacestagiaire": ("espace stagiaire", "espace client", "espace personnel", "espace perso", "mon compte",
+    "espacestagiaire": ("espace stagiaire", "espace client", "espace personnel", "espace perso",
                         "compte client"),
     "changerdate": ("changer de date", "changer la date", "modifier la date", "reporter", "report", "decaler",
                     "changer de stage", "transferer", "autre date", "nouvelle date"),
@@ -102,7 +102,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "attestation": ("attestation", "attestation de stage", "certificat de stage", "certificat"),
     "facture": ("facture", "factures", "recu de paiement", "justificatif de paiement", "note de frais"),
     "centre": ("centre", "centres", "organisme", "organisateur", "salle", "lieu du stage"),
-    "duplicata": ("duplicata", "copie", "double", "perdu mon", "egare"),
+    "duplicata": ("duplicata", "copie", "egare", "egaree", "nouvel exemplaire"),
     "employeur": ("employeur", "patron", "entreprise", "societe", "travail", "boulot", "taf"),
     "conjoint": ("mari", "femme", "epoux", "epouse", "conjoint", "conjointe", "compagnon", "compagne", "proche",
                  "enfant", "fils", "fille", "pere", "mere", "ami", "quelqu'un d'autre", "une autre personne",
@@ -283,6 +283,8 @@ class SynonymFilter(Filter):
                 extra.boost = 0.7
                 if hasattr(window[-size], "startchar") and hasattr(extra, "startchar"):
                     extra.startchar = window[-size].startchar
+                if hasattr(window[-size], "pos"):
+                    extra.first_pos = window[-size].pos
                 yield extra
 
 
@@ -297,6 +299,24 @@ ANALYZER = french_analyzer()
 def analyze(text: str, mode: str = "query") -> list[str]:
     """Terms of a text, in order (synonym group tokens included)."""
     return [t.text for t in ANALYZER(text, mode=mode)]
+
+
+def analyze_units(text: str, mode: str = "query") -> list[tuple[str, frozenset[str]]]:
+    """Each word's term with the synonym group tokens of the phrases it belongs to.
+
+    "cb" -> ("cb", {"~cartebancaire"}): a word counts as matched when either its own term or one of its groups
+    is found, so "CB" is answered by an entry that says "carte bancaire".
+    """
+    words: list[tuple[int, str]] = []
+    groups: list[tuple[int, int, str]] = []
+    for token in ANALYZER(text, positions=True, mode=mode):
+        if token.text.startswith(SYNONYM_PREFIX):
+            groups.append((getattr(token, "first_pos", token.pos), token.pos, token.text))
+        else:
+            words.append((token.pos, token.text))
+    return [
+        (term, frozenset(g for first, last, g in groups if first <= pos <= last)) for pos, term in words
+    ]
 
 
 def analyze_with_spans(text: str, mode: str = "index") -> list[tuple[str, int, int]]:

@@ -86,12 +86,9 @@ class SearchService:
             terms = frozenset(analysis.analyze(" ".join(entry_fields(faq, entry).values()), mode="index"))
             self._entry_terms[entry.id] = terms
             document_frequency.update(terms)
-        # Each way an entry's question is phrased (question, variants): how much of it the query says.
-        self._formulations: dict[str, list[frozenset[str]]] = {
-            entry.id: [
-                frozenset(t for t in analysis.analyze(text, mode="index") if not t.startswith(analysis.SYNONYM_PREFIX))
-                for text in (entry.question, *entry.variants)
-            ]
+        # Each way an entry's question is phrased (question, variants), as words with their synonym groups.
+        self._formulations: dict[str, list[list[tuple[str, frozenset[str]]]]] = {
+            entry.id: [analysis.analyze_units(text, mode="index") for text in (entry.question, *entry.variants)]
             for entry in faq.entries
         }
         total = max(1, len(faq.entries))
@@ -128,12 +125,13 @@ class SearchService:
             return SearchOutcome(query="", corrected_query=None, hits=self.popular(limit, popularity))
         correction = self.corrector.correct(query)
         effective = correction.text
-        terms = analysis.analyze(effective)[:MAX_QUERY_TERMS]
+        units = analysis.analyze_units(effective)[:MAX_QUERY_TERMS]
+        terms = analysis.analyze(effective)[: MAX_QUERY_TERMS * 2]
         if not terms:
             return SearchOutcome(query=query, corrected_query=correction.text if correction.changed else None)
         wanted = set(terms)
         hits = []
-        for entry, score in self._ranked(terms, limit):
+        for entry, score in self._ranked(terms, units, limit):
             hits.append(
                 Hit(
                     entry=entry,
@@ -149,22 +147,30 @@ class SearchService:
             terms=tuple(dict.fromkeys(terms)),
         )
 
-    def _ranked(self, terms: list[str], limit: int) -> list[tuple[Entry, float]]:
-        """BM25F over the fields, then re-ranked by how much of the query (by idf) each entry covers.
+    def _ranked(self, terms: list[str], units: list[tuple[str, frozenset[str]]], limit: int) -> list[tuple[Entry, float]]:
+        """BM25F over the fields, re-ranked by how much of the query each entry covers and vice versa.
 
         OR-grouping finds entries that match only part of a colloquial question, but an entry repeating one
-        word must not beat one that answers every part of it: coverage rewards the latter.
+        rare word must not beat one that answers every part of it (coverage); and an entry about a narrower
+        case ("annulé par le centre") must not beat the general one that matches the question as asked
+        (precision of its best phrasing). A word counts as matched through its synonym groups too.
         """
         results = self.searcher().search(self._build_query(terms), limit=max(limit, RERANK_DEPTH))
         query_terms = set(terms)
-        weights = {t: self._idf.get(t, self._unknown_idf) * (SYNONYM_WEIGHT if t.startswith(analysis.SYNONYM_PREFIX) else 1.0) for t in query_terms}
-        total = sum(weights.values()) or 1.0
+        merged: dict[str, frozenset[str]] = {}
+        for term, groups in units:
+            merged[term] = merged.get(term, frozenset()) | groups
+        unit_weights = [(term, groups, self._idf.get(term, self._unknown_idf)) for term, groups in merged.items()]
+        total = sum(weight for _t, _g, weight in unit_weights) or 1.0
         ranked = []
         for result in results:
             entry = self.faq.by_id.get(result["id"])
             if entry is None:
                 continue
-            covered = sum(w for t, w in weights.items() if t in self._entry_terms.get(entry.id, ()))
+            entry_terms = self._entry_terms.get(entry.id, frozenset())
+            covered = sum(
+                weight for term, groups, weight in unit_weights if term in entry_terms or groups & entry_terms
+            )
             precision = self._question_precision(entry.id, query_terms)
             factor = (covered / total) ** COVERAGE_POWER * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
             ranked.append((entry, float(result.score) * factor))
@@ -172,16 +178,17 @@ class SearchService:
         return ranked[:limit]
 
     def _question_precision(self, entry_id: str, query_terms: set[str]) -> float:
-        """Best share (by idf) of one phrasing of the entry's question that the query contains.
-
-        Entries about a narrower case ("annulé par le centre") say more than the visitor asked: they should not
-        win over the general entry that matches the question as asked.
-        """
+        """Best share (by idf) of one phrasing of the entry's question that the query says."""
         best = 0.0
-        for terms in self._formulations.get(entry_id, ()):
-            mass = sum(self._idf.get(t, 0.0) for t in terms)
+        for units in self._formulations.get(entry_id, ()):
+            mass = covered = 0.0
+            for term, groups in units:
+                weight = self._idf.get(term, 0.0)
+                mass += weight
+                if term in query_terms or groups & query_terms:
+                    covered += weight
             if mass:
-                best = max(best, sum(self._idf.get(t, 0.0) for t in terms if t in query_terms) / mass)
+                best = max(best, covered / mass)
         return best
 
     def _build_query(self, terms: list[str]) -> wq.Query:

@@ -1,0 +1,310 @@
+"""The French analyzer, typo correction and the index build (no Flask here: `faqbot.index` is domain code)."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from faqbot.content.model import parse_faq
+from faqbot.index import SearchService, ensure_index
+from faqbot.index import analysis
+from faqbot.index.build import READY_FILE, build_key
+from faqbot.index.correct import Corrector
+
+# A small FAQ written for these tests, so they do not move while the real one is being curated.
+FAQ_DATA = {
+    "version": 1,
+    "categories": [
+        {"id": "paiement", "label": "Inscription & paiement", "description": "Payer son stage."},
+        {"id": "annulation", "label": "Annulation & remboursement", "description": "Changer d’avis."},
+        {"id": "points", "label": "Points & permis", "description": "Récupérer ses points."},
+    ],
+    "entries": [
+        {
+            "id": "moyens-paiement",
+            "question": "Quels moyens de paiement acceptez-vous ?",
+            "variants": ["payer avec quelle carte"],
+            "answer": "Le paiement se fait uniquement par carte bancaire (Visa, Mastercard) sur notre site sécurisé.",
+            "category": "paiement",
+            "tags": ["paiement", "carte bancaire"],
+        },
+        {
+            "id": "paiement-sur-place",
+            "question": "Puis-je payer sur place, en espèces ou par chèque ?",
+            "answer": "Aucun règlement en espèces ni par chèque n’est accepté le jour du stage.",
+            "category": "paiement",
+        },
+        {
+            "id": "debit-sans-confirmation",
+            "question": "J’ai été débité mais je n’ai reçu aucune confirmation, que faire ?",
+            "answer": "Vérifiez vos spams : l’e-mail de confirmation y est souvent. Sinon, écrivez-nous.",
+            "category": "paiement",
+            "contact_reason": "debit-sans-confirmation",
+        },
+        {
+            "id": "delai-remboursement",
+            "question": "Combien de temps faut-il pour être remboursé ?",
+            "answer": "Le remboursement est fait sur la carte bancaire utilisée, sous 8 jours ouvrés.",
+            "category": "annulation",
+        },
+        {
+            "id": "droit-retractation",
+            "question": "Combien de temps ai-je pour changer d’avis après mon inscription ?",
+            "answer": "Vous disposez d’un délai de rétractation de 14 jours après l’inscription.",
+            "category": "annulation",
+            "tags": ["rétractation"],
+        },
+        {
+            "id": "lettre-48n",
+            "question": "J’ai reçu la lettre 48N, que dois-je faire ?",
+            "answer": "Le stage est obligatoire : vous avez 4 mois pour le faire après réception de la lettre 48N.",
+            "category": "points",
+        },
+        {
+            "id": "rii",
+            "question": "Qu’est-ce que le relevé d’information intégral ?",
+            "answer": "Le relevé d’information intégral indique votre solde de points. Demandez-le en préfecture.",
+            "category": "points",
+        },
+        {
+            "id": "balise",
+            "question": "Le texte <script>alert(1)</script> est-il affiché tel quel ?",
+            "answer": "Oui : <b>rien</b> n’est interprété, & tout est échappé.",
+            "category": "points",
+        },
+    ],
+}
+
+
+def make_faq(data: dict | None = None):
+    data = data or FAQ_DATA
+    return parse_faq(data, digest=str(abs(hash(yaml.safe_dump(data, allow_unicode=True)))))
+
+
+def write_faq(path: Path, data: dict | None = None) -> Path:
+    path.write_text(yaml.safe_dump(data or FAQ_DATA, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    built = SearchService(make_faq(), tmp_path_factory.mktemp("index"))
+    yield built
+    built.close()
+
+
+# -- analyzer ---------------------------------------------------------------------------------------------------
+
+
+def test_elision_with_both_apostrophes():
+    typographic = analysis.analyze("l’annulation d’un stage")
+    straight = analysis.analyze("l'annulation d'un stage")
+    assert typographic == straight
+    assert analysis.stem("annulation") in typographic
+    assert "l" not in typographic and "d" not in typographic and "l'annulation" not in typographic
+
+
+@pytest.mark.parametrize("particle", ["l", "d", "j", "s", "c", "qu", "jusqu", "lorsqu", "m", "t"])
+def test_every_elided_particle_is_removed(particle):
+    assert analysis.analyze(f"{particle}'inscription") == analysis.analyze("inscription")
+    assert analysis.analyze(f"{particle}\u2019inscription") == analysis.analyze("inscription")
+
+
+def test_accents_and_case_are_folded():
+    assert analysis.analyze("Rétractation ÉCHÉANCE") == analysis.analyze("retractation echeance")
+    assert analysis.fold("Œuvre à côté") == "oeuvre a cote"
+
+
+def test_french_stemming_groups_word_forms():
+    forms = ["remboursement", "rembourser", "remboursé", "remboursée", "remboursements"]
+    stems = {analysis.stem(analysis.fold(word)) for word in forms}
+    assert len(stems) == 1
+    assert analysis.stem("stages") == analysis.stem("stage")
+    # Light normalisation: a doubled letter typed once still meets the word.
+    assert analysis.stem("adresse") == analysis.stem("adrese")
+
+
+def test_negation_is_kept():
+    assert "pas" in analysis.analyze("pas reçu")
+    assert "ne" in analysis.analyze("je n’ai rien reçu")
+    assert "rien" in analysis.analyze("je n’ai rien reçu")
+    assert "aucun" in analysis.analyze("aucun mail")
+    # Ordinary stopwords go.
+    assert analysis.analyze("le la les de des du") == []
+
+
+def test_numbers_and_codes_stay_tokens():
+    terms = analysis.analyze("lettre 48N, lettre 48SI, 2024, cas 3")
+    for code in ("48n", "48si", "2024", "3"):
+        assert code in terms
+
+
+@pytest.mark.parametrize(
+    "words, group",
+    [
+        (["CB", "carte bleue", "carte bancaire", "carte de crédit"], "cartebancaire"),
+        (["rétractation", "annulation", "changer d'avis", "changer d’avis"], "annulation"),
+        (["rembourser", "remboursement"], "remboursement"),
+        (["RII", "relevé d'information intégral", "relevé d’information intégral"], "rii"),
+        (["48N", "48 N", "lettre 48N"], "48n"),
+        (["48SI", "48 SI"], "48si"),
+        (["ANTS", "Agence nationale des titres sécurisés"], "ants"),
+        (["CPF", "compte personnel de formation"], "cpf"),
+        (["mail", "e-mail", "email", "courriel"], "courriel"),
+    ],
+)
+def test_domain_synonyms_meet_on_one_token(words, group):
+    for text in words:
+        assert analysis.SYNONYM_PREFIX + group in analysis.analyze(text), text
+
+
+def test_sms_speak_expands_in_queries_only():
+    assert "pourquoi" in analysis.analyze("pk", mode="query")
+    assert analysis.analyze("jsuis", mode="query") == []  # "je suis": both stopwords
+    assert analysis.stem("telephone") in analysis.analyze("tel", mode="query")
+    # The FAQ's own "tel" means "tel que", not "téléphone".
+    assert analysis.stem("telephone") not in analysis.analyze("tel", mode="index")
+
+
+def test_spans_point_at_the_source_text():
+    text = "La carte bleue est expirée"
+    spans = analysis.analyze_with_spans(text)
+    by_term = {term: text[start:end] for term, start, end in spans}
+    assert by_term["~cartebancaire"] == "carte bleue"
+    assert by_term[analysis.stem("expiree")] == "expirée"
+
+
+def test_synonym_phrases_never_shrink_to_a_common_word():
+    """A multi-word phrase reduced to one term would tag every use of that word (e.g. "48 si" -> "48")."""
+    allowed = {("conect",), ("retard",)}
+    for phrases in analysis.SYNONYMS.values():
+        for phrase in phrases:
+            terms = analysis._phrase_terms(phrase)
+            if len(phrase.split()) > 1 and len(terms) < 2:
+                assert terms in allowed, phrase
+
+
+# -- correction -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corrector(service):
+    return service.corrector
+
+
+def test_correction_fixes_one_typo_from_five_letters(corrector):
+    assert corrector.correct("remboursment").text == "remboursement"
+    assert corrector.correct("confirmtion cb").text == "confirmation cb"
+
+
+def test_correction_allows_two_edits_from_nine_letters(corrector):
+    assert corrector.correct("rembourcemant").text == "remboursement"
+    # Under nine letters, two edits are too many: "pqiemnt" is left alone.
+    assert corrector.correct("pqiemnt").changed is False
+
+
+def test_correction_keeps_elision_and_apostrophes(corrector):
+    result = corrector.correct("l’inscirption")
+    assert result.changed and result.text == "l’inscription"
+
+
+def test_glued_particle_is_split(corrector):
+    assert corrector.correct("lannulation").text == "l'annulation"
+
+
+def test_correction_leaves_short_words_codes_and_real_words(corrector):
+    for text in ("cas", "48sl", "48NN", "2025", "reviennent", "femme"):
+        assert corrector.correct(text).changed is False, text
+
+
+def test_correction_of_known_words_changes_nothing(corrector):
+    outcome = corrector.correct("remboursement par carte bancaire")
+    assert outcome.changed is False
+    assert outcome.text == "remboursement par carte bancaire"
+
+
+def test_corrector_prefers_frequent_words_on_ties():
+    corrector = Corrector({"stage": ("stage", 40), "stade": ("stade", 1)}, known_terms=set())
+    assert corrector.correct_word("stagz") in {"stage"}
+
+
+# -- index build ------------------------------------------------------------------------------------------------
+
+
+def test_index_is_built_once_per_content(tmp_path):
+    faq = make_faq()
+    first = ensure_index(faq, tmp_path)
+    assert (first / READY_FILE).exists()
+    mtime = (first / READY_FILE).stat().st_mtime_ns
+    assert ensure_index(faq, tmp_path) == first
+    assert (first / READY_FILE).stat().st_mtime_ns == mtime  # not rebuilt
+
+
+def test_index_rebuilds_when_content_changes(tmp_path):
+    first = ensure_index(make_faq(), tmp_path)
+    changed = dict(FAQ_DATA, entries=FAQ_DATA["entries"][:-1])
+    second = ensure_index(make_faq(changed), tmp_path)
+    assert second != first
+    assert build_key(make_faq(changed)) == second.name
+
+
+def test_concurrent_builders_build_once(tmp_path):
+    faq = make_faq()
+    results, errors = [], []
+
+    def build():
+        try:
+            results.append(ensure_index(faq, tmp_path))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=build) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(results)) == 1
+    assert [p for p in tmp_path.iterdir() if p.is_dir()] == [results[0]]
+
+
+def test_each_thread_gets_its_own_searcher(service):
+    searchers = []
+
+    def grab():
+        searchers.append(service.searcher())
+
+    threads = [threading.Thread(target=grab) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(s) for s in searchers}) == 3
+    assert service.searcher() is service.searcher()  # same thread, same searcher
+
+
+def test_threads_searching_at_once_get_the_right_results(service):
+    queries = {
+        "remboursement": "delai-remboursement",
+        "lettre 48N": "lettre-48n",
+        "espèces": "paiement-sur-place",
+        "rétractation": "droit-retractation",
+    }
+    expected = {q: service.search(q).hits[0].entry.id for q in queries}
+    assert expected == queries
+    failures = []
+
+    def hammer(query):
+        for _ in range(40):
+            top = service.search(query).hits[0].entry.id
+            if top != queries[query]:
+                failures.append((query, top))
+
+    threads = [threading.Thread(target=hammer, args=(q,)) for q in queries for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
