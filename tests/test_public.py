@@ -1,0 +1,224 @@
+"""Public pages and the search API through the test client, on a small FAQ written for the tests."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import BACKENDS
+from faqbot.models import FeedbackVote, SearchLog
+from test_index import FAQ_DATA, write_faq
+
+
+@pytest.fixture(params=BACKENDS)
+def public_app(request, make_app, tmp_path):
+    faq_path = write_faq(tmp_path / "faq.yaml")
+    return make_app(request.param, FAQ_PATH=str(faq_path))
+
+
+@pytest.fixture
+def client(public_app):
+    return public_app.test_client()
+
+
+def _logs(app) -> list[SearchLog]:
+    with app.extensions["faqbot.db"].sessions() as session:
+        return list(session.scalars(select(SearchLog).order_by(SearchLog.id)))
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+# -- API ----------------------------------------------------------------------------------------------------------
+
+
+def test_api_search_contract(client):
+    response = client.get("/api/search", query_string={"q": "remboursment", "limit": 3})
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    data = response.get_json()
+    assert set(data) >= {"query", "corrected_query", "results"}
+    assert data["query"] == "remboursment"
+    assert data["corrected_query"] == "remboursement"
+    assert 1 <= len(data["results"]) <= 3
+    first = data["results"][0]
+    assert set(first) >= {"id", "question", "answer", "category", "score", "url"}
+    assert first["id"] == "delai-remboursement"
+    assert first["category"] == "annulation"
+    assert isinstance(first["score"], float)
+    assert "8 jours ouvrés" in first["answer"] and "**" not in first["answer"]
+    assert client.get(first["url"]).status_code == 200
+
+
+def test_api_empty_query_returns_entries(client):
+    data = client.get("/api/search").get_json()
+    assert data["query"] == "" and data["corrected_query"] is None
+    assert [r["id"] for r in data["results"]][:2] == ["moyens-paiement", "paiement-sur-place"]
+
+
+@pytest.mark.parametrize("limit", ["0", "51", "abc", "-1", "1e3"])
+def test_api_rejects_bad_limit_in_french(client, limit):
+    response = client.get("/api/search", query_string={"q": "stage", "limit": limit})
+    assert response.status_code == 422
+    assert "limit" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("query", ['"', "title:(a OR", "😀", "\x00", "é" * 10_000, "<script>"])
+def test_api_hostile_queries_answer_200(client, query):
+    response = client.get("/api/search", query_string={"q": query})
+    assert response.status_code == 200
+    assert isinstance(response.get_json()["results"], list)
+
+
+def test_api_logs_searches_but_not_keystrokes(public_app, client):
+    client.get("/api/search", query_string={"q": "lettre 48N"})
+    client.get("/api/search", query_string={"q": "lett", "suggest": "1"})
+    client.get("/api/search")  # empty: nothing searched
+    logs = _logs(public_app)
+    assert [(log.query, log.result_count > 0, log.top_entry_id) for log in logs] == [
+        ("lettre 48N", True, "lettre-48n")
+    ]
+
+
+# -- pages --------------------------------------------------------------------------------------------------------
+
+
+def test_home_has_search_form_categories_and_script(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<label for="q"' in html and 'action="/recherche"' in html and 'method="get"' in html
+    assert "Annulation &amp; remboursement" in html
+    assert "/static/search.js" in html
+    assert "<script>" not in html and "style=" not in html  # CSP: no inline script or style
+
+
+def test_search_page_works_without_javascript(public_app, client):
+    response = client.get("/recherche", query_string={"q": "remboursment"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Résultats pour « remboursement »" in html
+    assert "Vous aviez écrit « remboursment »" in html
+    assert "<mark>" in html
+    log = _logs(public_app)[-1]
+    assert log.query == "remboursment" and log.corrected_query == "remboursement"
+    assert f"/faq/delai-remboursement?s={log.id}" in html
+
+
+def test_search_page_escapes_the_query(client):
+    html = client.get("/recherche", query_string={"q": "<script>alert(1)</script>"}).get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_search_page_without_results_offers_contact(client):
+    html = client.get("/recherche", query_string={"q": "zzzz qqqq"}).get_data(as_text=True)
+    assert "Aucune réponse ne correspond" in html
+    assert "Contacter le support" in html
+
+
+def test_click_from_results_page_is_logged(public_app, client):
+    client.get("/recherche", query_string={"q": "lettre 48N"})
+    log = _logs(public_app)[-1]
+    assert client.get(f"/faq/lettre-48n?s={log.id}").status_code == 200
+    client.get(f"/faq/rii?s={log.id}")  # a second click does not overwrite the first
+    assert _logs(public_app)[-1].clicked_entry_id == "lettre-48n"
+
+
+def test_click_from_live_search_is_logged(public_app, client):
+    client.get("/faq/rii", query_string={"q": "c koi le RII"})
+    log = _logs(public_app)[-1]
+    assert (log.query, log.clicked_entry_id, log.top_entry_id) == ("c koi le RII", "rii", "rii")
+
+
+def test_popular_entries_follow_clicks(make_app, tmp_path):
+    app = make_app("sqlite", FAQ_PATH=str(write_faq(tmp_path / "faq.yaml")))
+    client = app.test_client()
+    for _ in range(3):
+        client.get("/faq/rii", query_string={"q": "rii"})
+    service = app.extensions["faqbot.search"]
+    assert service.search("", limit=1, popularity=None).hits[0].entry.id in {"rii", "moyens-paiement"}
+    fresh = make_app("sqlite", FAQ_PATH=str(tmp_path / "faq.yaml"), DATABASE_URL=app.config["DATABASE_URL"])
+    assert fresh.extensions["faqbot.search"].search("", limit=1).hits[0].entry.id == "rii"
+
+
+def test_entry_page(client):
+    html = client.get("/faq/debit-sans-confirmation").get_data(as_text=True)
+    assert "<h1>J’ai été débité mais je n’ai reçu aucune confirmation, que faire ?</h1>" in html
+    assert "Cette réponse vous a-t-elle aidé ?" in html
+    assert 'value="Oui"' in html and 'value="Non"' in html
+    assert "Contacter le support" in html
+    assert "reason=debit-sans-confirmation" in html
+    assert "Questions proches" in html
+
+
+def test_entry_without_reason_links_to_the_general_contact(client):
+    html = client.get("/faq/rii").get_data(as_text=True)
+    assert "Contacter le support" in html and "reason=" not in html
+
+
+def test_entry_html_in_content_is_not_interpreted(client):
+    html = client.get("/faq/balise").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "<b>rien</b>" not in html
+
+
+def test_unknown_entry_and_category_are_404_in_french(client):
+    response = client.get("/faq/nexiste-pas")
+    assert response.status_code == 404
+    assert "n’existe pas" in response.get_data(as_text=True)
+    assert client.get("/categorie/nexiste-pas").status_code == 404
+
+
+def test_category_page_lists_its_entries(client):
+    html = client.get("/categorie/points").get_data(as_text=True)
+    assert "Points &amp; permis" in html
+    assert "/faq/lettre-48n" in html and "/faq/rii" in html and "/faq/moyens-paiement" not in html
+
+
+def test_feedback_vote_is_stored_once(public_app, client):
+    page = client.get("/faq/rii").get_data(as_text=True)
+    token = _csrf(page)
+    response = client.post("/faq/rii/avis", data={"csrf_token": token, "no": "Non"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/faq/rii#avis")
+    followed = client.get("/faq/rii").get_data(as_text=True)
+    assert "Merci pour votre avis" in followed and "votre avis sur cette réponse a été enregistré" in followed
+    client.post("/faq/rii/avis", data={"csrf_token": token, "yes": "Oui"})  # double submit: not counted
+    with public_app.extensions["faqbot.db"].sessions() as session:
+        votes = session.execute(select(FeedbackVote.entry_id, FeedbackVote.helpful)).all()
+    assert [tuple(v) for v in votes] == [("rii", False)]
+
+
+def test_feedback_vote_needs_csrf(public_app, client):
+    response = client.post("/faq/rii/avis", data={"yes": "Oui"})
+    assert response.status_code == 400
+    with public_app.extensions["faqbot.db"].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(FeedbackVote)) == 0
+
+
+def test_index_command_builds(public_app):
+    result = public_app.test_cli_runner().invoke(args=["index", "build", "--force"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(FAQ_DATA['entries'])} entrées" in result.output
+
+
+def test_faq_edit_is_picked_up_without_restart(public_app, tmp_path):
+    watcher = public_app.extensions["faqbot.content_watcher"]
+    data = dict(FAQ_DATA)
+    data["entries"] = FAQ_DATA["entries"] + [
+        {"id": "groupon", "question": "Acceptez-vous les bons Groupon ?", "answer": "Non.", "category": "paiement"}
+    ]
+    write_faq(tmp_path / "faq.yaml", data)
+    watcher._checked_at = -1e9  # the next request looks at the file now
+    client = public_app.test_client()
+    results = client.get("/api/search", query_string={"q": "groupon"}).get_json()["results"]
+    assert results[0]["id"] == "groupon"
+    assert public_app.extensions["faqbot.faq"].by_id["groupon"].question.startswith("Acceptez")
+
+
+def test_broken_faq_edit_keeps_serving(public_app, tmp_path):
+    watcher = public_app.extensions["faqbot.content_watcher"]
+    (tmp_path / "faq.yaml").write_text("entries: [unclosed", encoding="utf-8")
+    watcher._checked_at = -1e9
+    response = public_app.test_client().get("/api/search", query_string={"q": "remboursement"})
+    assert response.status_code == 200
+    assert response.get_json()["results"][0]["id"] == "delai-remboursement"
