@@ -194,3 +194,36 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.05):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+# --- Seeding -------------------------------------------------------------------------------------------------
+
+
+def add_staff(live: LiveServer, email: str, password: str, role: str = "agent", name: str = "") -> None:
+    """Create a staff account the way the README says: `faqbot staff add EMAIL --role …` (password prompted)."""
+    runner = live.app.test_cli_runner()
+    args = ["staff", "add", email, "--role", role] + (["--name", name] if name else [])
+    result = runner.invoke(args=args, input=f"{password}\n{password}\n")
+    assert result.exit_code == 0, result.output
+
+
+def store_ticket_directly(live: LiveServer, reason_id: str, data: dict, *, now=None) -> str:
+    """Validate and store a submission through the triage rules (no HTTP): for tests whose subject is elsewhere."""
+    from faqbot.db import utcnow
+    from faqbot.triage import create_ticket, validate
+
+    now = now or utcnow()
+    result = validate(reason_id, data, now)
+    assert result.ok, [problem.code for problem in result.problems]
+    with live.db.transaction() as session:
+        created = create_ticket(session, result.submission, now=now, iban_key=live.app.config["IBAN_KEY"])
+        return created.ticket.ref
+
+
+def login_staff(page, live: LiveServer, email: str, password: str) -> None:
+    """Log in through the real form (the page lands where /staff/ sends a fresh session)."""
+    page.goto(live.url + "/staff/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(lambda url: "/staff/login" not in url)
