@@ -40,6 +40,7 @@ def make_ticket(db: Database, **overrides: Any) -> Ticket:
         session.add(ticket)
         session.flush()
         session.refresh(ticket)
+        ticket.events  # loaded now: callers use the ticket after the session closes
     return ticket
 
 
@@ -48,3 +49,57 @@ def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt
     from zoneinfo import ZoneInfo
 
     return dt.datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def valid_submission(reason_id: str, now: dt.datetime | None = None, **overrides: Any) -> dict[str, Any]:
+    """A submission every rule accepts at `now`, in the shape of POST /api/tickets (override any key)."""
+    from faqbot.triage.deadlines import paris_date
+
+    now = now or utcnow()
+    today = paris_date(now)
+    day = lambda offset: (today + dt.timedelta(days=offset)).isoformat()  # noqa: E731
+    reason = get_reason(reason_id)
+    assert reason is not None, reason_id
+    fields: dict[str, Any] = {
+        "debit-sans-confirmation": {
+            "paiement_le": (now - dt.timedelta(hours=2)).isoformat(),
+            "email_inscription": "camille.martin@example.test",
+            "telephone": "06 12 34 56 78",
+            "montant": "229,00",
+            "ville_stage": "Lyon",
+            "date_stage": day(20),
+        },
+        "inscription-impossible": {
+            "appareil_navigateur": "Ordinateur Windows, Firefox",
+            "erreur_affichee": "Paiement refusé",
+            "stage_souhaite": "Lyon, le 12 du mois prochain",
+        },
+        # A cancellation by the centre and a transfer five days ago: the new period is still running.
+        "delai-retractation": {
+            "date_paiement": day(-40),
+            "premier_jour_stage": day(-20),
+            "annulation_centre": "oui",
+            "date_transfert": day(-5),
+            "premier_jour_nouveau_stage": day(30),
+        },
+        "transfert-non-confirme": {"date_transfert": day(-1), "montant": "30"},
+        "remboursement-virement": {
+            "titulaire": "Camille Martin",
+            "iban": "FR76 3000 6000 0112 3456 7890 189",
+            "bic": "AGRIFRPP",
+        },
+        "annulation-centre": {"date_stage": day(0), "lieu_stage": "Hôtel Ibis, Lyon", "telephone": "0612345678"},
+        "acces-refuse-jour-j": {"date_stage": day(0), "lieu_stage": "Hôtel Ibis, Lyon", "telephone": "+33 6 12 34 56 78"},
+        "points-ants": {"numero_demande": "RP-2024-123456", "premier_jour_stage": day(-60), "second_jour_stage": day(-59)},
+        "autre": {},
+    }[reason_id]
+    data: dict[str, Any] = {
+        "reason": reason_id,
+        "name": "Camille Martin",
+        "email": "camille.martin@example.test",
+        "message": "Bonjour, voici ma situation, merci de votre aide.",
+        "confirmations": [c.id for c in reason.confirmations if c.required],
+        "fields": fields,
+    }
+    data.update(overrides)
+    return data

@@ -3,4 +3,8 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Register the contact blueprints (filled in as the flow lands)."""
+    """Register the /contact pages and the /api/triage, /api/tickets endpoints."""
+    from . import api, routes
+
+    app.register_blueprint(routes.bp)
+    app.register_blueprint(api.bp)
