@@ -348,5 +348,6 @@ REASONS: tuple[Reason, ...] = (
 REASONS_BY_ID: dict[str, Reason] = {reason.id: reason for reason in REASONS}
 
 
-def get_reason(reason_id: str | None) -> Reason | None:
-    return REASONS_BY_ID.get(reason_id or "")
+def get_reason(reason_id: object) -> Reason | None:
+    # Any JSON value can arrive here from the API (a list is unhashable): only a string can name a reason.
+    return REASONS_BY_ID.get(reason_id) if isinstance(reason_id, str) else None

@@ -1,0 +1,156 @@
+"""Hostile input against the JSON API with hypothesis: arbitrary text, arbitrary JSON shapes, wrong types.
+
+Whatever comes in, the answer is a French JSON error or a valid result: never a 5xx, never an unhandled exception
+(the app logs "Erreur non gérée" for those — the log is checked too). The ≥ 20,000-request run is
+bench/fuzz_api.py; this suite keeps to about a minute.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import string
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from faqbot.models import Ticket
+from faqbot.triage.reasons import REASONS
+
+FUZZ_SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,
+)
+
+REASON_IDS = [reason.id for reason in REASONS]
+FIELD_IDS = sorted({field.id for reason in REASONS for field in reason.fields})
+CONFIRMATION_IDS = sorted({c.id for reason in REASONS for c in reason.confirmations})
+
+# Everything JSON can carry, nested a little.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+# Text that tends to break parsers and templates: quotes, operators, control characters, emoji, markup.
+hostile_text = st.one_of(
+    st.text(max_size=200),
+    st.text(alphabet=st.sampled_from(list('"\'*?:()[]{}^~+-!&|/\\<>%_\x00\t\n\u2019😀é')), max_size=60),
+    st.sampled_from(["AND", "OR NOT", "title:*", "*", "?", '"', "\x00", "<script>alert(1)</script>", "' OR 1=1 --"]),
+)
+
+
+@pytest.fixture
+def fuzz_app(make_app, request):
+    """One app for all examples of a test (hypothesis reuses it): contact limit raised so fuzzing is not throttled."""
+    backend = getattr(request, "param", "sqlite")
+    return make_app(backend, CONTACT_RATE_LIMIT=10**9, LOGIN_RATE_LIMIT=10**9)
+
+
+class UnhandledErrors(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture
+def unhandled(fuzz_app):
+    handler = UnhandledErrors()
+    fuzz_app.logger.addHandler(handler)
+    yield handler
+    fuzz_app.logger.removeHandler(handler)
+    assert not handler.records, [r.getMessage() for r in handler.records[:3]]
+
+
+def assert_sane(response, allowed=(200, 201, 400, 413, 415, 422)):
+    assert response.status_code < 500, response.get_data(as_text=True)[:500]
+    assert response.status_code in allowed, (response.status_code, response.get_data(as_text=True)[:300])
+    assert response.mimetype == "application/json"
+    data = response.get_json()
+    assert isinstance(data, dict)
+    if response.status_code >= 400:
+        assert data.get("error") or data.get("errors"), data
+    return data
+
+
+@FUZZ_SETTINGS
+@given(q=hostile_text, limit=st.one_of(st.none(), st.integers(-5, 500).map(str), st.text(max_size=6)))
+def test_search_any_query(fuzz_app, unhandled, q, limit):
+    client = fuzz_app.test_client()
+    query = {"q": q} if limit is None else {"q": q, "limit": limit}
+    data = assert_sane(client.get("/api/search", query_string=query))
+    if "results" in data:
+        assert isinstance(data["results"], list)
+        for result in data["results"]:
+            assert {"id", "question", "answer", "category", "score", "url"} <= set(result)
+
+
+@FUZZ_SETTINGS
+@given(params=st.dictionaries(st.text(string.ascii_letters, max_size=8), st.text(max_size=20), max_size=3))
+def test_reasons_ignore_any_parameters(fuzz_app, unhandled, params):
+    data = assert_sane(fuzz_app.test_client().get("/api/triage/reasons", query_string=params), allowed=(200,))
+    assert [reason["id"] for reason in data["reasons"]] == REASON_IDS
+
+
+@FUZZ_SETTINGS
+@given(body=st.one_of(json_values, st.fixed_dictionaries({"message": hostile_text}),
+                      st.fixed_dictionaries({"message": json_values})))
+def test_suggest_any_body(fuzz_app, unhandled, body):
+    response = fuzz_app.test_client().post("/api/triage/suggest", json=body)
+    data = assert_sane(response, allowed=(200, 400, 422))
+    if response.status_code == 200:
+        assert data["reason"] is None or data["reason"] in REASON_IDS
+        assert isinstance(data["faq"], list)
+
+
+@FUZZ_SETTINGS
+@given(raw=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)),
+       content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]))
+def test_suggest_and_tickets_any_bytes(fuzz_app, unhandled, raw, content_type):
+    client = fuzz_app.test_client()
+    headers = {"Content-Type": content_type} if content_type else {}
+    for path in ("/api/triage/suggest", "/api/tickets"):
+        assert_sane(client.post(path, data=raw, headers=headers), allowed=(200, 201, 400, 415, 422))
+
+
+def ticket_bodies():
+    """Submissions shaped like the contract but with any value in any place."""
+    field_value = st.one_of(hostile_text, json_values)
+    return st.fixed_dictionaries(
+        {
+            "reason": st.one_of(st.sampled_from(REASON_IDS), json_values),
+            "name": st.one_of(hostile_text, json_values),
+            "email": st.one_of(st.emails(), hostile_text, json_values),
+            "message": st.one_of(hostile_text, json_values),
+        },
+        optional={
+            "confirmations": st.one_of(st.lists(st.sampled_from(CONFIRMATION_IDS) | hostile_text, max_size=6), json_values),
+            "fields": st.one_of(st.dictionaries(st.sampled_from(FIELD_IDS) | st.text(max_size=10), field_value, max_size=8),
+                                json_values),
+            "faq_seen": json_values,
+        },
+    )
+
+
+@FUZZ_SETTINGS
+# Found by this test: a list as the reason crashed the lookup (unhashable) with a 500.
+@example(body={"reason": ["autre"], "name": "A", "email": "a@example.test", "message": "m"}, key=None)
+@example(body={"reason": {"id": "autre"}, "name": "A", "email": "a@example.test", "message": "m"}, key=None)
+@given(body=st.one_of(ticket_bodies(), json_values),
+       key=st.one_of(st.none(), st.text(string.printable, max_size=100)))
+def test_tickets_any_submission(fuzz_app, unhandled, body, key):
+    client = fuzz_app.test_client()
+    headers = {}
+    if key is not None:
+        headers["Idempotency-Key"] = key.replace("\n", "").replace("\r", "")
+    response = client.post("/api/tickets", data=json.dumps(body), headers=headers, content_type="application/json")
+    data = assert_sane(response, allowed=(200, 201, 400, 409, 422))
+    if response.status_code in (200, 201):
+        with fuzz_app.extensions["faqbot.db"].sessions() as session:
+            ticket = session.query(Ticket).filter_by(ref=data["ref"]).one()
+            assert ticket.reason in REASON_IDS
