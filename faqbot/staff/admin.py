@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from ..db import session as db_session
@@ -30,7 +30,7 @@ class AccountForm(FlaskForm):
         validators=[DataRequired(message=_l("Indiquez une adresse e-mail.")), Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Adresse e-mail invalide.")), Length(max=254)],
     )
     display_name = StringField(_l("Nom affiché (signature des réponses)"), validators=[Length(max=120)])
-    role = SelectField(_l("Rôle"), choices=[("agent", _l("agent")), ("admin", _l("administrateur"))], default="agent")
+    role = SelectField(_l("Rôle"), choices=[SelectChoice("agent", _l("agent")), SelectChoice("admin", _l("administrateur"))], default="agent")
     password = PasswordField(
         _l("Mot de passe provisoire (12 caractères au moins)"),
         validators=[DataRequired(message=_l("Indiquez un mot de passe.")), Length(max=1024)],
@@ -39,7 +39,7 @@ class AccountForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Rôle"), choices=[("agent", _l("agent")), ("admin", _l("administrateur"))])
+    role = SelectField(_l("Rôle"), choices=[SelectChoice("agent", _l("agent")), SelectChoice("admin", _l("administrateur"))])
 
 
 class PasswordForm(FlaskForm):

@@ -22,7 +22,8 @@ from . import accounts, bp, labels, workflow
 # Endpoints reachable without a staff session.
 PUBLIC_ENDPOINTS = {"staff.login"}
 
-# Login throttling: per account (guessing one password) and per client address (spraying many accounts).
+# Login throttling: per account (guessing one password) and per client address (spraying many accounts);
+# LOGIN_RATE_LIMIT / LOGIN_ADDRESS_RATE_LIMIT in the configuration override them.
 LOGIN_ACCOUNT_LIMIT = 5
 LOGIN_ADDRESS_LIMIT = 30
 LOGIN_WINDOW = dt.timedelta(minutes=15)
@@ -98,6 +99,8 @@ def _require_staff_session():
         return _end_session(_("Votre session a atteint sa durée maximale. Merci de vous reconnecter."))
     session["staff_seen"] = int(now)
     g.staff_user = user
+    # End the read transaction now: on SQLite every transaction holds the write lock (BEGIN IMMEDIATE).
+    db_session().commit()
     return None
 
 
@@ -138,7 +141,11 @@ def login():
     throttle = throttle_for(current_app)
     address = request.remote_addr or "inconnue"
     # Both buckets are counted on every attempt, so concurrent guesses can never exceed the limits.
-    for bucket, key, limit in (("login-ip", address, LOGIN_ADDRESS_LIMIT), ("login-account", email, LOGIN_ACCOUNT_LIMIT)):
+    limits = (
+        ("login-ip", address, int(current_app.config.get("LOGIN_ADDRESS_RATE_LIMIT", LOGIN_ADDRESS_LIMIT))),
+        ("login-account", email, int(current_app.config.get("LOGIN_RATE_LIMIT", LOGIN_ACCOUNT_LIMIT))),
+    )
+    for bucket, key, limit in limits:
         verdict = throttle.check_and_hit(bucket, key, limit, LOGIN_WINDOW, now)
         if not verdict.allowed:
             with current_app.extensions["faqbot.db"].transaction() as tx:

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..content import load_faq
@@ -45,16 +45,16 @@ class ReplyForm(FlaskForm):
     then_status = SelectField(
         _l("Ensuite, passer le ticket en"),
         choices=[
-            ("attente_stagiaire", _l("en attente du stagiaire")),
-            ("resolu", _l("résolu")),
-            ("en_cours", _l("en cours (ne pas changer)")),
+            SelectChoice("attente_stagiaire", _l("en attente du stagiaire")),
+            SelectChoice("resolu", _l("résolu")),
+            SelectChoice("en_cours", _l("en cours (ne pas changer)")),
         ],
         default="attente_stagiaire",
     )
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Nouveau statut"), choices=[(s, STATUS_LABELS[s]) for s in workflow.ALLOWED_TARGET_STATUSES])
+    status = SelectField(_l("Nouveau statut"), choices=[SelectChoice(s, STATUS_LABELS[s]) for s in workflow.ALLOWED_TARGET_STATUSES])
 
 
 class AssignForm(FlaskForm):
@@ -87,9 +87,10 @@ def _active_staff() -> list[StaffUser]:
     return list(db_session().scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.email)))
 
 
-def _assign_choices() -> list[tuple[str, str]]:
-    return [("", _("— Remettre dans la file (personne) —"))] + [
-        (str(user.id), f"{user.display_name} <{user.email}>" if user.display_name else user.email) for user in _active_staff()
+def _assign_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _("— Remettre dans la file (personne) —"))] + [
+        SelectChoice(str(user.id), f"{user.display_name} <{user.email}>" if user.display_name else user.email)
+        for user in _active_staff()
     ]
 
 
@@ -379,7 +380,8 @@ def reply(ref: str):
         "Pour nous répondre, répondez simplement à ce message."
     )
     db = db_session()
-    # Send first, record after: the database is not held locked while talking to the mail server.
+    # Send first, record after: no transaction (hence no SQLite write lock) is open while the mail server talks.
+    db.commit()
     try:
         message_id = send_email(current_app.config, to=ticket.email, subject=subject, text=text)
     except Exception as error:  # SMTP down, refused recipient…: the agent keeps the text and can retry
