@@ -308,3 +308,14 @@ def test_threads_searching_at_once_get_the_right_results(service):
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+@pytest.mark.parametrize(
+    "query", ["remboursement carte bleue", "lettre 48N", "pas reçu de mail", "délai rétractation 14 jours", "stage"]
+)
+def test_in_memory_scores_equal_whoosh_bm25f(service, query):
+    terms = analysis.analyze(query)
+    ours = service._score(terms, 20)
+    reference = service.whoosh_scores(terms, 20)
+    assert ours, query
+    assert {i: round(s, 4) for i, s in ours} == {i: round(s, 4) for i, s in reference}

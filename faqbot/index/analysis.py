@@ -98,6 +98,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                         "compte client"),
     "changerdate": ("changer de date", "changer la date", "modifier la date", "reporter", "report", "decaler",
                     "changer de stage", "transferer", "autre date", "nouvelle date"),
+    "delai": ("delai", "delais", "combien de temps", "combien de jours", "sous combien de temps",
+              "au bout de combien de temps", "en combien de temps", "temps de traitement"),
     "prix": ("prix", "tarif", "tarifs", "cout", "coute", "coutent", "combien ca coute", "montant", "cher"),
     "attestation": ("attestation", "attestation de stage", "certificat de stage", "certificat"),
     "facture": ("facture", "factures", "recu de paiement", "justificatif de paiement", "note de frais"),

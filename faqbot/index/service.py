@@ -5,6 +5,7 @@ threads returns corrupt blocks and wrong results.
 """
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
@@ -33,6 +34,8 @@ FIELD_BOOSTS = {"question": 3.0, "variants": 2.2, "tags": 1.6, "answer": 1.0}
 # BM25F length normalisation per field: short fields (question, tags) barely need it.
 FIELD_B = {"question_B": 0.5, "variants_B": 0.6, "tags_B": 0.3, "answer_B": 0.75}
 SYNONYM_WEIGHT = 0.6
+BM25_B = 0.75
+BM25_K1 = 1.2
 # Candidates re-ranked by query coverage, and how strongly coverage counts.
 RERANK_DEPTH = 30
 COVERAGE_POWER = 1.0
@@ -76,9 +79,10 @@ class SearchService:
             self.known_terms |= {
                 text.decode("utf-8") for _field, text in reader.all_terms() if isinstance(text, bytes)
             }
+        self.weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
+        self._table, self._doc_ids = self._load_scores()
         raw = json.loads((self.folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
         self.corrector = Corrector({k: (v[0], v[1]) for k, v in raw.items()}, self.known_terms)
-        self.weighting = scoring.BM25F(B=0.75, K1=1.2, **FIELD_B)
         # Terms of each entry (all fields) and their document frequency, for the coverage factor.
         self._entry_terms: dict[str, frozenset[str]] = {}
         document_frequency: Counter = Counter()
@@ -96,6 +100,53 @@ class SearchService:
         self._unknown_idf = math.log(1 + total)
         # Analysed answer sentences per entry, for snippets (filled lazily; a dict write is atomic).
         self._sentence_cache: dict[str, list[tuple[str, list[tuple[str, int, int]]]]] = {}
+        self._question_spans: dict[str, list[tuple[str, int, int]]] = {}
+
+    def _load_scores(self) -> tuple[dict[tuple[str, str], list[tuple[int, float]]], list[str]]:
+        """Every (field, term) posting with its BM25F contribution, read once from the index.
+
+        The FAQ is small (hundreds of entries), so the whole scored index fits in memory; summing these
+        contributions gives exactly what Whoosh's OR of boosted terms gives (a test checks it), without
+        building Whoosh's matcher trees on each query, which cost most of the query time. This table is
+        immutable, so threads share it safely.
+        """
+        table: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        with self.index.searcher(weighting=self.weighting) as searcher:
+            reader = searcher.reader()
+            doc_ids = [""] * reader.doc_count_all()
+            for docnum, stored in reader.iter_docs():
+                doc_ids[docnum] = stored["id"]
+            for name in FIELDS:
+                average = searcher.avg_field_length(name) or 1
+                b = FIELD_B.get(f"{name}_B", BM25_B)
+                for raw in reader.lexicon(name):
+                    term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                    idf = searcher.idf(name, term)
+                    postings = reader.postings(name, term)
+                    scored = []
+                    while postings.is_active():
+                        docnum = postings.id()
+                        length = searcher.doc_field_length(docnum, name, 1)
+                        scored.append((docnum, scoring.bm25(idf, postings.weight(), length, average, b, BM25_K1)))
+                        postings.next()
+                    table[(name, term)] = scored
+        return table, doc_ids
+
+    def _score(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
+        """(entry id, BM25F score) of the best entries: the in-memory equivalent of `_build_query`'s query."""
+        totals: dict[int, float] = {}
+        for term, count in Counter(terms).items():
+            weight = SYNONYM_WEIGHT if term.startswith(analysis.SYNONYM_PREFIX) else 1.0
+            weight *= min(count, 2) ** 0.5
+            for name in FIELDS:
+                postings = self._table.get((name, term))
+                if not postings:
+                    continue
+                boost = FIELD_BOOSTS[name] * weight
+                for docnum, partial in postings:
+                    totals[docnum] = totals.get(docnum, 0.0) + boost * partial
+        best = heapq.nlargest(limit, totals.items(), key=lambda item: (item[1], -item[0]))
+        return [(self._doc_ids[docnum], score) for docnum, score in best]
 
     # -- searchers -----------------------------------------------------------------------------------------------
     def searcher(self):
@@ -137,7 +188,7 @@ class SearchService:
                     entry=entry,
                     score=round(score, 4),
                     snippet_html=self._snippet(entry, wanted),
-                    question_html=highlight(entry.question, wanted),
+                    question_html=self._highlight_question(entry, wanted),
                 )
             )
         return SearchOutcome(
@@ -155,7 +206,7 @@ class SearchService:
         case ("annulé par le centre") must not beat the general one that matches the question as asked
         (precision of its best phrasing). A word counts as matched through its synonym groups too.
         """
-        results = self.searcher().search(self._build_query(terms), limit=max(limit, RERANK_DEPTH))
+        results = self._score(terms, max(limit, RERANK_DEPTH))
         query_terms = set(terms)
         merged: dict[str, frozenset[str]] = {}
         for term, groups in units:
@@ -163,8 +214,8 @@ class SearchService:
         unit_weights = [(term, groups, self._idf.get(term, self._unknown_idf)) for term, groups in merged.items()]
         total = sum(weight for _t, _g, weight in unit_weights) or 1.0
         ranked = []
-        for result in results:
-            entry = self.faq.by_id.get(result["id"])
+        for entry_id, bm25_score in results:
+            entry = self.faq.by_id.get(entry_id)
             if entry is None:
                 continue
             entry_terms = self._entry_terms.get(entry.id, frozenset())
@@ -173,7 +224,7 @@ class SearchService:
             )
             precision = self._question_precision(entry.id, query_terms)
             factor = (covered / total) ** COVERAGE_POWER * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
-            ranked.append((entry, float(result.score) * factor))
+            ranked.append((entry, bm25_score * factor))
         ranked.sort(key=lambda pair: -pair[1])
         return ranked[:limit]
 
@@ -190,6 +241,11 @@ class SearchService:
             if mass:
                 best = max(best, covered / mass)
         return best
+
+    def whoosh_scores(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
+        """The same scoring through Whoosh's own searcher (this thread's): the reference `_score` must match."""
+        results = self.searcher().search(self._build_query(terms), limit=limit)
+        return [(hit["id"], float(hit.score)) for hit in results]
 
     def _build_query(self, terms: list[str]) -> wq.Query:
         """OR of the query's terms, each looked up in every field with that field's weight."""
@@ -226,8 +282,7 @@ class SearchService:
         terms = analysis.analyze(text)[:MAX_QUERY_TERMS]
         if not terms:
             return []
-        results = self.searcher().search(self._build_query(terms), limit=limit + 6)
-        found = [self.faq.by_id[r["id"]] for r in results if r["id"] != entry.id and r["id"] in self.faq.by_id]
+        found = [self.faq.by_id[i] for i, _score in self._score(terms, limit + 1) if i != entry.id and i in self.faq.by_id]
         return found[:limit]
 
     # -- snippets ------------------------------------------------------------------------------------------------
@@ -237,6 +292,12 @@ class SearchService:
             cached = [(s, analysis.analyze_with_spans(s)) for s in _split_sentences(entry.answer_plain)]
             self._sentence_cache[entry.id] = cached
         return cached
+
+    def _highlight_question(self, entry: Entry, wanted: set[str]) -> str:
+        spans = self._question_spans.get(entry.id)
+        if spans is None:
+            spans = self._question_spans[entry.id] = analysis.analyze_with_spans(entry.question)
+        return _mark(entry.question, [(s, e) for t, s, e in spans if t in wanted], None)
 
     def _snippet(self, entry: Entry, wanted: set[str]) -> str:
         sentences = self._sentences(entry)
