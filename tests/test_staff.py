@@ -525,7 +525,6 @@ def test_no_inline_script_or_style_in_console_pages(db, admin_client):
         text = admin_client.get(url).get_data(as_text=True)
         assert " style=" not in text and "<style" not in text, url
         assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", text)), url
-        assert " on" not in re.sub(r"<[^>]*>", "", text) or True
         assert not re.search(r"<[^>]+\son[a-z]+=", text), url
 
 
