@@ -62,6 +62,14 @@ def load_config(instance_path: Path) -> dict:
         "MAIL_FROM": env("MAIL_FROM") or "support@faqbot.localhost",
         # Shared store for throttling across workers; the database is used when unset.
         "REDIS_URL": env("REDIS_URL") or "",
+        # Public ticket submissions (form and API) counted per client address for the whole server: an
+        # acknowledgment e-mail goes to whatever address is typed, so an unthrottled form is a mail cannon.
+        # A person rarely sends more than a couple of requests in a quarter of an hour; load tests raise it.
+        "CONTACT_RATE_LIMIT": int(env("CONTACT_RATE_LIMIT") or 10),
+        "CONTACT_RATE_WINDOW": int(env("CONTACT_RATE_WINDOW") or 15 * 60),  # seconds
+        # How many reverse proxies in front of us set X-Forwarded-For/-Proto. 0: the header is ignored and the
+        # client address is the socket's — otherwise anyone could reset the limits by sending a fake header.
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES") or 0),
         # Public bodies are small forms: 64 KiB is generous and stops memory abuse early (413 beyond).
         "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH") or 64 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,

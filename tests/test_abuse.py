@@ -153,3 +153,100 @@ def test_staff_login_address_limit_holds_across_workers_and_spoofing(server):
     statuses = [status for status, _h, _body in results]
     assert statuses.count(200) == 30, statuses
     assert statuses.count(429) == 10, statuses
+
+
+# --- Public ticket submissions: the API and the form share one budget per client address --------------------
+
+def ticket_body(n: int) -> dict:
+    return {
+        "reason": "points-ants",
+        "name": f"Visiteur {n}",
+        "email": f"visiteur{n}@example.test",
+        "message": "Ma réattribution de points a été rejetée.",
+        "fields": {"numero_demande": f"ANTS-{n}", "premier_jour_stage": "2026-01-05", "second_jour_stage": "2026-01-06"},
+    }
+
+
+def form_data(n: int, token: str | None = None) -> dict:
+    data = {
+        "name": f"Visiteur {n}",
+        "email": f"visiteur{n}@example.test",
+        "message": f"Texte tapé par le visiteur {n}",
+        "f_numero_demande": f"ANTS-{n}",
+        "f_premier_jour_stage": "2026-01-05",
+        "f_second_jour_stage": "2026-01-06",
+        "idempotency_key": f"form-{uuid.uuid4().hex}",
+    }
+    if token:
+        data["csrf_token"] = token
+    return data
+
+
+def api_attempt(client: Client, n: int):
+    body = json.dumps(ticket_body(n))
+    headers = {"Content-Type": "application/json", "Idempotency-Key": f"abuse-{uuid.uuid4().hex}", **spoofed_headers()}
+    return lambda: client.request("POST", "/api/tickets", body, headers)
+
+
+def test_contact_limit_holds_across_workers_and_spoofing(server):
+    client = Client(server)
+    results = fire_together([api_attempt(client, n) for n in range(CONCURRENT)])
+    statuses = [status for status, _h, _body in results]
+    assert statuses.count(201) == CONTACT_LIMIT, statuses
+    assert statuses.count(429) == CONCURRENT - CONTACT_LIMIT, statuses
+    refused = next(json.loads(body) for status, _h, body in results if status == 429)
+    assert refused["error"].startswith("Trop de demandes envoyées depuis cette connexion")
+    # The HTML form from the same address shares the budget: refused too, with what was typed kept.
+    token = client.form_token("/contact")
+    status, headers, html = client.request(
+        "POST", "/contact/points-ants/envoyer", urlencode(form_data(99, token)),
+        {"Content-Type": "application/x-www-form-urlencoded", **spoofed_headers()},
+    )
+    assert status == 429
+    assert int(headers["Retry-After"]) > 0
+    assert "Trop de demandes envoyées depuis cette connexion" in html
+    assert "Texte tapé par le visiteur 99" in html and "ANTS-99" in html
+    # Someone else is not affected.
+    status, _headers, _body = api_attempt(Client(server), 100)()
+    assert status == 201
+
+
+# --- In-process: the client address comes from the socket unless TRUSTED_PROXIES says otherwise -------------
+
+def post_ticket(client, n, remote, forwarded=None):
+    headers = {"Idempotency-Key": f"proxy-{uuid.uuid4().hex}"}
+    if forwarded:
+        headers["X-Forwarded-For"] = forwarded
+    return client.post("/api/tickets", json=ticket_body(n), headers=headers,
+                       environ_base={"REMOTE_ADDR": remote}).status_code
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(make_app):
+    client = make_app("sqlite", CONTACT_RATE_LIMIT=1, TRUSTED_PROXIES=0).test_client()
+    assert post_ticket(client, 1, "192.0.2.10", "198.51.100.1") == 201
+    assert post_ticket(client, 2, "192.0.2.10", "198.51.100.2") == 429  # a new fake header changes nothing
+    assert post_ticket(client, 3, "192.0.2.11") == 201  # another real client is fine
+
+
+def test_forwarded_for_is_honoured_for_the_configured_proxy_hops(make_app):
+    client = make_app("sqlite", CONTACT_RATE_LIMIT=1, TRUSTED_PROXIES=1).test_client()
+    proxy = "10.0.0.2"
+    assert post_ticket(client, 1, proxy, "198.51.100.1") == 201
+    assert post_ticket(client, 2, proxy, "198.51.100.1") == 429
+    # A client that prepends its own fake hop: the proxy appended the real address last, and that one counts.
+    assert post_ticket(client, 3, proxy, "203.0.113.9, 198.51.100.1") == 429
+    assert post_ticket(client, 4, proxy, "198.51.100.2") == 201
+
+
+def test_contact_form_refusal_keeps_what_was_typed(make_app):
+    app = make_app("sqlite", CONTACT_RATE_LIMIT=2, WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    assert client.post("/contact/points-ants/envoyer", data=form_data(1)).status_code == 303
+    assert client.post("/contact/points-ants/envoyer", data=form_data(2)).status_code == 303
+    response = client.post("/contact/points-ants/envoyer", data=form_data(3))
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Trop de demandes envoyées depuis cette connexion" in html
+    assert "Texte tapé par le visiteur 3" in html and "ANTS-3" in html and "visiteur3@example.test" in html
+    with app.extensions["faqbot.db"].sessions() as session:
+        assert session.scalar(sa.text("SELECT count(*) FROM ticket")) == 2

@@ -9,13 +9,14 @@ import re
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 
 from ..security import csrf
 from ..triage import REASONS, Problem, get_reason, validate
 from ..triage.reasons import N_
 from ..triage.submission import MAX_MESSAGE
 from ..triage.tickets import MAX_IDEMPOTENCY_KEY
-from . import services
+from . import limits, services
 
 bp = Blueprint("contact_api", __name__, url_prefix="/api")
 csrf.exempt(bp)
@@ -56,6 +57,18 @@ def _unprocessable(problems: list[Problem]):
     return jsonify({"errors": _errors(problems)}), 422
 
 
+def _json_body():
+    """The parsed body, or a French error: 415 when it is not sent as JSON, 400 when it does not parse."""
+    if not request.is_json:
+        problem = Problem("json-attendu", N_("Envoyez le corps en JSON (Content-Type: application/json)."), None)
+        return None, (jsonify({"error": problem.text(_), "status": 415, "errors": _errors([problem])}), 415)
+    try:
+        return request.get_json(), None
+    except (BadRequest, RecursionError):  # RecursionError: "[[[[…" nested deeper than Python's stack
+        problem = Problem("json-illisible", N_("Le corps de la requête n’est pas un JSON valide."), None)
+        return None, (jsonify({"error": problem.text(_), "status": 400, "errors": _errors([problem])}), 400)
+
+
 @bp.get("/triage/reasons")
 def reasons():
     return jsonify({"reasons": [reason_payload(reason) for reason in REASONS]})
@@ -63,7 +76,9 @@ def reasons():
 
 @bp.post("/triage/suggest")
 def suggest():
-    body = request.get_json(silent=True)
+    body, error = _json_body()
+    if error:
+        return error
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str) or len(message) > MAX_MESSAGE:
         return _unprocessable([Problem("message-invalide", N_("Envoyez {\"message\": \"…\"} (%(max)d caractères au maximum)."), "message", {"max": MAX_MESSAGE})])
@@ -80,7 +95,9 @@ def suggest():
 
 @bp.post("/tickets")
 def create():
-    body = request.get_json(silent=True)
+    body, error = _json_body()
+    if error:
+        return error
     if not isinstance(body, dict):
         return _unprocessable([Problem("json-invalide", N_("Le corps de la requête doit être un objet JSON."), None)])
     key = request.headers.get("Idempotency-Key") or body.get("idempotency_key")
@@ -91,6 +108,13 @@ def create():
     result = validate(body.get("reason"), body, services.now(), faq_seen=services.clean_faq_ids(body.get("faq_seen")))
     if not result.ok:
         return _unprocessable(result.problems)
+    verdict = limits.count_submission()
+    if not verdict.allowed:
+        problem = limits.too_many(verdict)
+        response = jsonify({"error": problem.text(_), "status": 429, "errors": _errors([problem])})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
     created = services.store_ticket(result.submission, idempotency_key=key, source="api")
     ticket = created.ticket
     if not created.created and (ticket.reason != result.submission.reason.id or ticket.email != result.submission.email):

@@ -14,7 +14,7 @@ from ..models import Ticket
 from ..triage import REASONS, Reason, get_reason
 from ..triage.fields import parse_datetime
 from ..triage.redaction import redact_cards
-from . import services
+from . import limits, services
 from .forms import MessageForm, OutcomeForm, confirmation_name, contact_form_class, field_name
 
 bp = Blueprint("contact", __name__)
@@ -141,6 +141,10 @@ def send(reason_id: str):
                 services.deflection(reason.id, "blocked")
             return _render_checks(reason, form), 422
         return _render_details(reason, form), 422
+    verdict = limits.count_submission()
+    if not verdict.allowed:  # what was typed comes back with the explanation, nothing is lost
+        form.form_problems = [limits.too_many(verdict)]
+        return _render_details(reason, form), 429, {"Retry-After": str(verdict.retry_after)}
     created = services.store_ticket(result.submission, idempotency_key=form.idempotency_key.data or None, source="web")
     if result.submission.redactions:
         flash(

@@ -168,6 +168,7 @@ def mask_email(address: str) -> str:
     return (local[:1] + "•••" if local else "") + "@" + domain
 
 
-def clean_faq_ids(raw: str | list | None) -> list[str]:
-    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+def clean_faq_ids(raw: object) -> list[str]:
+    # Any JSON value may arrive from the API (true, 5, {…}): only a string or a list can carry ids.
+    items = raw.split(",") if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
     return [item for item in (str(i).strip() for i in items) if re.fullmatch(r"[a-z0-9-]{1,120}", item)][:20]

@@ -1,0 +1,40 @@
+"""How often one client may submit a ticket (form or API), for the whole server: every worker shares the count
+through `faqbot.throttle` (database, or Redis when REDIS_URL is set).
+
+The client is `request.remote_addr`: the socket's address, or what TRUSTED_PROXIES hops of X-Forwarded-For say
+(ProxyFix, set up in the app factory) — never a header the client chose itself.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, request
+
+from ..db import utcnow
+from ..throttle import Verdict, throttle_for
+from ..triage import Problem
+from ..triage.reasons import N_
+
+BUCKET = "contact"
+
+
+def count_submission() -> Verdict:
+    """Count one submission that passed validation (what would create a ticket and send an e-mail)."""
+    config = current_app.config
+    return throttle_for(current_app).check_and_hit(
+        BUCKET,
+        request.remote_addr or "inconnue",
+        int(config["CONTACT_RATE_LIMIT"]),
+        dt.timedelta(seconds=int(config["CONTACT_RATE_WINDOW"])),
+        utcnow(),
+    )
+
+
+def too_many(verdict: Verdict) -> Problem:
+    minutes = max(1, -(-verdict.retry_after // 60))
+    return Problem(
+        "trop-de-demandes",
+        N_("Trop de demandes envoyées depuis cette connexion. Merci de réessayer dans %(minutes)d minute(s)."),
+        None,
+        {"minutes": minutes},
+    )
