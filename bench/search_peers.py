@@ -10,6 +10,7 @@ queries repeated.
 from __future__ import annotations
 
 import argparse
+import random
 import re
 import sqlite3
 import sys
@@ -130,6 +131,25 @@ def recall(engine, faq, dev, heldout) -> dict:
     return {"dev@1": at(dev_ranks, 1), "dev@3": at(dev_ranks, 3), "held@1": at(held_ranks, 1), "held@3": at(held_ranks, 3)}
 
 
+def with_typos(text: str, seed: int) -> str:
+    """The same question typed badly: accents dropped and one letter swapped, dropped or doubled in every word of
+    6+ letters (deterministic, so every engine gets the same text)."""
+    rng = random.Random(seed)
+    out = []
+    for word in unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().split(" "):
+        if len(word) >= 6 and word.isalpha():
+            i = rng.randrange(1, len(word) - 2)
+            kind = rng.choice(("swap", "drop", "double"))
+            if kind == "swap":
+                word = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            elif kind == "drop":
+                word = word[:i] + word[i + 1:]
+            else:
+                word = word[:i] + word[i] + word[i:]
+        out.append(word)
+    return " ".join(out)
+
+
 def latency(engine, queries: list[str], repeat: int) -> dict:
     for query in queries:
         engine.search(query)
@@ -154,16 +174,22 @@ def main() -> None:
     heldout = [case for case in HELDOUT if any(i in faq.by_id for i in case[1])]
     queries = [case["q"] for case in dev]
     print(f"FAQ: {len(faq.entries)} entrées ; dev: {len(dev)} cas ; held-out (bench/search_cases.py): {len(heldout)} cas")
-    print(f"| moteur | dev R@1 | dev R@3 | held-out R@1 | held-out R@3 | p50 ms | p95 ms |")
-    print("|---|---|---|---|---|---|---|")
+    typo_dev = [dict(case, q=with_typos(case["q"], n)) for n, case in enumerate(dev)]
+    typo_held = [(with_typos(q, n), wanted) for n, (q, wanted) in enumerate(heldout)]
+    print("| moteur | dev R@1 | dev R@3 | held-out R@1 | held-out R@3 | dev+fautes R@1 | held-out+fautes R@1 | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
         for kind in (Faqbot, Fts5, Tantivy):
             sub = Path(folder) / kind.__name__
             sub.mkdir()
             engine = kind(faq, sub)
             r = recall(engine, faq, dev, heldout)
+            typo = recall(engine, faq, typo_dev, typo_held)
             t = latency(engine, queries, args.repeat)
-            print(f"| {kind.name} | {r['dev@1']} | {r['dev@3']} | {r['held@1']} | {r['held@3']} | {t['p50_ms']} | {t['p95_ms']} |")
+            print(
+                f"| {kind.name} | {r['dev@1']} | {r['dev@3']} | {r['held@1']} | {r['held@3']} | {typo['dev@1']} |"
+                f" {typo['held@1']} | {t['p50_ms']} | {t['p95_ms']} |"
+            )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ threads returns corrupt blocks and wrong results.
 from __future__ import annotations
 
 import heapq
+import html
 import json
 import math
 import re
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from markupsafe import Markup, escape
 from whoosh import query as wq
 from whoosh import scoring
 
@@ -98,6 +98,15 @@ class SearchService:
         total = max(1, len(faq.entries))
         self._idf = {term: math.log(1 + total / df) for term, df in document_frequency.items()}
         self._unknown_idf = math.log(1 + total)
+        self._formulation_weights: dict[str, list[tuple[list[tuple[str, frozenset[str], float]], float]]] = {}
+        for entry_id, formulations in self._formulations.items():
+            weighted = []
+            for units in formulations:
+                items = [(term, groups, self._idf.get(term, 0.0)) for term, groups in units]
+                mass = sum(weight for _t, _g, weight in items)
+                if mass:
+                    weighted.append((items, mass))
+            self._formulation_weights[entry_id] = weighted
         # Analysed answer sentences per entry, for snippets (filled lazily; a dict write is atomic).
         self._sentence_cache: dict[str, list[tuple[str, list[tuple[str, int, int]]]]] = {}
         self._question_spans: dict[str, list[tuple[str, int, int]]] = {}
@@ -231,15 +240,9 @@ class SearchService:
     def _question_precision(self, entry_id: str, query_terms: set[str]) -> float:
         """Best share (by idf) of one phrasing of the entry's question that the query says."""
         best = 0.0
-        for units in self._formulations.get(entry_id, ()):
-            mass = covered = 0.0
-            for term, groups in units:
-                weight = self._idf.get(term, 0.0)
-                mass += weight
-                if term in query_terms or groups & query_terms:
-                    covered += weight
-            if mass:
-                best = max(best, covered / mass)
+        for units, mass in self._formulation_weights.get(entry_id, ()):
+            covered = sum(weight for term, groups, weight in units if term in query_terms or groups & query_terms)
+            best = max(best, covered / mass)
         return best
 
     def whoosh_scores(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
@@ -270,8 +273,8 @@ class SearchService:
             Hit(
                 entry=entry,
                 score=float(popularity.get(entry.id, 0)),
-                snippet_html=str(escape(_shorten(self._sentences(entry)[0][0] if self._sentences(entry) else ""))),
-                question_html=str(escape(entry.question)),
+                snippet_html=html.escape(_shorten(self._sentences(entry)[0][0] if self._sentences(entry) else "")),
+                question_html=html.escape(entry.question),
             )
             for entry in ranked[:limit]
         ]
@@ -326,6 +329,7 @@ def highlight(text: str, wanted: set[str]) -> str:
 
 
 def _mark(text: str, spans: list[tuple[int, int]], max_chars: int | None) -> str:
+    """Escape `text` and wrap the spans in <mark>; cut to `max_chars` around the first span."""
     merged: list[list[int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
@@ -336,27 +340,26 @@ def _mark(text: str, spans: list[tuple[int, int]], max_chars: int | None) -> str
     if max_chars is not None and len(text) > max_chars:
         first = merged[0][0] if merged else 0
         begin = max(0, first - max_chars // 4)
-        # Start on a word boundary.
-        if begin > 0:
+        if begin > 0:  # start on a word boundary
             space = text.find(" ", begin)
             begin = space + 1 if 0 <= space < first else begin
         finish = min(len(text), begin + max_chars)
         if finish < len(text):
             space = text.rfind(" ", begin, finish)
             finish = space if space > begin else finish
-    out = [Markup("…") if begin > 0 else Markup("")]
+    out = ["…" if begin > 0 else ""]
     cursor = begin
     for start, end in merged:
         if end <= begin or start >= finish:
             continue
         start, end = max(start, begin), min(end, finish)
-        out.append(escape(text[cursor:start]))
-        out.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        out.append(html.escape(text[cursor:start], quote=True))
+        out.append("<mark>" + html.escape(text[start:end], quote=True) + "</mark>")
         cursor = end
-    out.append(escape(text[cursor:finish]))
+    out.append(html.escape(text[cursor:finish], quote=True))
     if finish < len(text):
-        out.append(Markup("…"))
-    return str(Markup("").join(out))
+        out.append("…")
+    return "".join(out)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
