@@ -4,7 +4,12 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the /contact pages and the /api/triage, /api/tickets endpoints."""
+    from flask_babel import gettext
+
     from . import api, routes
 
+    # Reason labels, answers and rule messages are data (gettext msgids that may contain "%"): translated
+    # as they are, without the %-formatting Jinja's `_()` always applies.
+    app.add_template_global(lambda text: gettext(text) if text else "", "tr")
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)

@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 from wtforms.widgets import DateInput, DateTimeLocalInput, EmailInput, TelInput, TextInput
 
 from ..triage import Problem, Reason, Validation, validate
@@ -41,9 +43,9 @@ class MessageForm(FlaskForm):
     def validate_message(self, field):
         text = (field.data or "").strip()
         if len(text) < 3:
-            raise ValueError(_("Écrivez quelques mots sur votre problème, ou choisissez un motif ci-dessous."))
+            raise ValidationError(_("Écrivez quelques mots sur votre problème, ou choisissez un motif ci-dessous."))
         if len(text) > MAX_MESSAGE:
-            raise ValueError(_("%(max)d caractères au maximum.", max=MAX_MESSAGE))
+            raise ValidationError(_("%(max)d caractères au maximum.", max=MAX_MESSAGE))
 
 
 class OutcomeForm(FlaskForm):
@@ -64,7 +66,7 @@ def _wtforms_field(field, label: str, description: str):
     if field.type == "choice":
         return SelectField(
             label,
-            choices=[("", _("— Choisissez —"))] + [(value, _(text)) for value, text in field.choices],
+            choices=[SelectChoice("", _l("— Choisissez —"))] + [SelectChoice(value, _l(text)) for value, text in field.choices],
             description=description,
             validate_choice=False,  # triage decides, with the same message as the API
             render_kw=render_kw,

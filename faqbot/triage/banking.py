@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from babel import Locale
 from cryptography.fernet import Fernet, InvalidToken
 
 from .problems import Problem
@@ -21,6 +22,8 @@ IBAN_LENGTHS: dict[str, int] = {
     "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }
 
+# ISO 3166 alpha-2 codes, from CLDR through Babel (numeric region codes such as "001" left out).
+_COUNTRIES = frozenset(code for code in Locale("fr").territories if len(code) == 2 and code.isalpha())
 _BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 
 
@@ -75,12 +78,15 @@ def normalize_bic(value: str) -> str:
 
 def bic_problem(value: str, field: str = "bic") -> Problem | None:
     """ISO 9362 shape: 4 letters (bank), 2 letters (country), 2 letters or digits (place), optional 3 (branch)."""
-    if not _BIC.fullmatch(normalize_bic(value)):
+    bic = normalize_bic(value)
+    if not _BIC.fullmatch(bic):
         return Problem(
             "bic-forme",
             N_("Un BIC compte 8 ou 11 caractères : 4 lettres pour la banque, 2 pour le pays, puis 2 (ou 5) lettres ou chiffres."),
             field,
         )
+    if bic[4:6] not in _COUNTRIES:
+        return Problem("bic-pays", N_("Le pays « %(country)s » de ce BIC n’est pas reconnu."), field, {"country": bic[4:6]})
     return None
 
 
