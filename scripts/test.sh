@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Command 2: install what the tests need (Python packages, Debian's chromium and postgresql),
+# Command 2: install what the tests need (Python packages, Debian's chromium, postgresql and redis-server),
 # start a throw-away PostgreSQL, and run the whole suite on SQLite and PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ python3 -m venv .venv 2>/dev/null || true
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v redis-server >/dev/null || need_apt+=(redis-server)  # the Redis throttling store is tested for real
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
