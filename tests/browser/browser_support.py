@@ -164,7 +164,9 @@ class Probe:
         dialog.dismiss()
 
     def _on_request(self, request):
-        if BEACON in request.url:
+        from urllib.parse import urlsplit
+
+        if urlsplit(request.url).path.startswith(BEACON):
             self.beacons.append(request.url)
 
     def _on_response(self, response):
@@ -227,3 +229,70 @@ def login_staff(page, live: LiveServer, email: str, password: str) -> None:
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(lambda url: "/staff/login" not in url)
+
+
+# --- Visiting a page and auditing it --------------------------------------------------------------------------
+
+# Markup no page of the app ever contains: if it is in the DOM, a visitor's text became markup (escaping failed),
+# whether or not it got to run. Checked in every frame after load.
+DOM_AUDIT_SCRIPT = r"""
+() => {
+  const found = [];
+  const urlAttributes = ['href', 'src', 'action', 'formaction', 'data', 'xlink:href', 'background', 'poster', 'dynsrc', 'lowsrc', 'srcset'];
+  for (const el of document.querySelectorAll('*')) {
+    const tag = el.tagName.toLowerCase();
+    for (const attr of Array.from(el.attributes)) {
+      const name = attr.name.toLowerCase();
+      const value = attr.value.toLowerCase().replace(/[\s\u0000-\u001f]/g, '');
+      if (name.startsWith('on')) found.push(`<${tag} ${name}>`);
+      if (name === 'style') found.push(`<${tag} style>`);
+      if (name === 'srcdoc') found.push(`<${tag} srcdoc>`);
+      if (urlAttributes.includes(name) && /^(javascript|vbscript|data:text\/html)/.test(value)) found.push(`<${tag} ${name}=${value.slice(0, 40)}>`);
+      if (urlAttributes.includes(name) && value.includes('__xss_beacon')) found.push(`<${tag} ${name}=beacon>`);
+    }
+    if (tag === 'script' && !el.getAttribute('src')) found.push('<script> inline');
+    if (tag === 'style') found.push('<style> element');
+    if (['iframe', 'object', 'embed', 'base', 'frameset', 'frame', 'portal', 'applet', 'math'].includes(tag)) found.push(`<${tag}>`);
+    if (tag === 'meta' && el.getAttribute('http-equiv')) found.push('<meta http-equiv>');
+    if (tag === 'template' && el.closest('main')) found.push('<template> in main');
+  }
+  return found;
+}
+"""
+
+SETTLE_SCRIPT = "() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))"
+
+
+@dataclass
+class Visit:
+    url: str
+    status: int | None
+    text: str
+    hits: list[str]
+    violations: list[str]
+    injected: list[str]
+
+
+def visit(page, url: str) -> Visit:
+    """Open a page, let autofocus/onerror/timers fire, and report what ran or got injected."""
+    response = page.goto(url, wait_until="load")
+    page.evaluate(SETTLE_SCRIPT)
+    hits, violations = Probe.page_hits(page)
+    injected: list[str] = []
+    for frame in page.frames:
+        try:
+            injected += frame.evaluate(DOM_AUDIT_SCRIPT)
+        except Exception:
+            continue
+    text = page.evaluate("document.documentElement.textContent")
+    return Visit(url, response.status if response else None, text, hits, violations, injected)
+
+
+def squash(text: str) -> str:
+    """Whitespace-insensitive form, for checking that a payload is shown as text."""
+    return " ".join(text.split())
+
+
+def ascii_lower(text: str) -> str:
+    """SQLite's lower(): ASCII letters only."""
+    return text.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"))

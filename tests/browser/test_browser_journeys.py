@@ -17,8 +17,11 @@ TIMINGS: dict[str, float] = {}
 
 def assert_clean(page, live_server) -> None:
     """No script error, no 5xx, no CSP violation, no dialog on the page; nothing logged as an error server-side."""
+    from browser_support import DOM_AUDIT_SCRIPT
+
     hits, violations = page.probe.page_hits(page)
     assert hits == [] and page.probe.dialogs == []
+    assert page.evaluate(DOM_AUDIT_SCRIPT) == []  # no inline script, handler or style= in the app's own markup
     assert violations == [], violations
     assert page.probe.page_errors == [], page.probe.page_errors
     assert page.probe.server_errors == [], page.probe.server_errors
@@ -97,6 +100,119 @@ def _debit_ticket(live_server) -> str:
             },
         },
     )
+
+
+def _paris_now():
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Europe/Paris"))
+
+
+def test_debit_visitor_blocked_on_a_missing_check_completes_it_and_gets_a_reference(live_server, page):
+    import datetime as dt
+    import email
+    import re
+
+    from sqlalchemy import func, select
+
+    from faqbot.models import Ticket
+    from faqbot.triage import get_reason
+
+    reason = get_reason("debit-sans-confirmation")
+    spams = next(c for c in reason.confirmations if c.id == "spams-verifies")
+    paid_at = (_paris_now() - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+
+    page.goto(live_server.url + "/contact")
+    page.locator("a.reason-card[data-reason='debit-sans-confirmation']").click()
+    page.get_by_role("button", name="Je dois quand même vous contacter").click()
+    page.get_by_role("heading", name="Avant d’écrire, vérifions ensemble").wait_for()
+
+    # Everything but the spam folder: the server refuses, says why, and keeps what was typed.
+    for confirmation in reason.confirmations:
+        if confirmation.id != spams.id:
+            page.locator("#c_" + confirmation.id.replace("-", "_")).check()
+    page.locator("#f_paiement_le").fill(paid_at)
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("heading", name="Avant d’écrire, vérifions ensemble").wait_for()
+    problems = page.locator(".problems, .error-summary, .field-error").all_inner_texts()
+    assert any(spams.if_not.split("\n")[0][:30] in text or "spam" in text.lower() for text in problems), problems
+    assert page.locator("#c_debit_stage_permis").is_checked()
+    assert page.locator("#f_paiement_le").input_value() == paid_at
+    with live_server.db.sessions() as session:
+        before = session.scalar(select(func.count()).select_from(Ticket))
+
+    page.locator("#c_spams_verifies").check()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("heading", name="Vos informations").wait_for()
+    page.get_by_label("Nom et prénom").fill("Léa Morel")
+    page.get_by_label("Adresse e-mail pour vous répondre").fill("lea.morel@example.test")
+    page.locator("#f_email_inscription").fill("lea.morel@example.test")
+    page.locator("#f_telephone").fill("06 12 34 56 78")
+    page.locator("#f_montant").fill("229,00")
+    page.locator("#f_ville_stage").fill("Lyon 7e")
+    page.locator("#f_date_stage").fill((_paris_now() + dt.timedelta(days=20)).strftime("%Y-%m-%d"))
+    page.locator("textarea[name='message']").fill("Débitée ce matin, ni e-mail ni SMS depuis.")
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    page.wait_for_url("**/contact/merci/**")
+    ref = page.url.rsplit("/", 1)[-1]
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", ref)
+    assert ref in page.locator("main").inner_text()
+
+    with live_server.db.sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.ref == ref))
+        assert session.scalar(select(func.count()).select_from(Ticket)) == before + 1
+        assert ticket.queue == "paiement" and ticket.email == "lea.morel@example.test"
+        assert {c["id"] for c in ticket.confirmations} == {c.id for c in reason.confirmations}
+    acks = [p for p in live_server.outbox.glob("*.eml") if ref in p.read_text(encoding="utf-8", errors="replace")]
+    assert len(acks) == 1
+    assert email.message_from_bytes(acks[0].read_bytes())["To"] == "lea.morel@example.test"
+    JOURNEY["debit_ref"] = ref
+    assert_clean(page, live_server)
+
+
+def test_retractation_visitor_out_of_time_is_refused_with_the_deadline_in_french(live_server, phone_page):
+    import datetime as dt
+
+    from babel.dates import format_datetime
+    from sqlalchemy import func, select
+
+    from faqbot.models import Deflection, Ticket
+
+    page = phone_page
+    today = _paris_now().date()
+    paid_on = today - dt.timedelta(days=30)
+    stage = today + dt.timedelta(days=25)
+    # The period ended at 23:59 on the 14th day after payment (the stage's eve comes later).
+    deadline = dt.datetime.combine(paid_on + dt.timedelta(days=14), dt.time(23, 59))
+    expected = format_datetime(deadline, "EEEE d MMMM y 'à' HH:mm", locale="fr_FR")
+    with live_server.db.sessions() as session:
+        tickets_before = session.scalar(select(func.count()).select_from(Ticket))
+
+    page.goto(live_server.url + "/contact?reason=delai-retractation")
+    page.get_by_role("button", name="Je dois quand même vous contacter").tap()
+    page.get_by_role("heading", name="Avant d’écrire, vérifions ensemble").wait_for()
+    page.locator("#f_date_paiement").fill(paid_on.isoformat())
+    page.locator("#f_premier_jour_stage").fill(stage.isoformat())
+    page.locator("[name='f_annulation_centre'][value='non'], select[name='f_annulation_centre']").first.evaluate(
+        "(el) => { if (el.tagName === 'SELECT') { el.value = 'non'; } else { el.checked = true; } }"
+    )
+    page.get_by_role("button", name="Continuer").tap()
+    page.get_by_role("heading", name="Avant d’écrire, vérifions ensemble").wait_for()
+    refusal = page.locator(".problems").inner_text()
+    assert f"expiré le {expected}" in refusal, (expected, refusal)
+    assert page.locator("#f_date_paiement").input_value() == paid_on.isoformat()  # nothing typed is lost
+    assert page.get_by_role("heading", name="Vos informations").count() == 0
+    assert_fits_phone(page)
+    with live_server.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == tickets_before
+        blocked = session.scalar(
+            select(func.count()).select_from(Deflection).where(
+                Deflection.reason == "delai-retractation", Deflection.outcome == "blocked"
+            )
+        )
+        assert blocked >= 1
+    assert_clean(page, live_server)
 
 
 def test_staff_claims_replies_with_a_canned_answer_and_closes(live_server, page):
