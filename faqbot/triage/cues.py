@@ -54,11 +54,12 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\bj ai (bien |deja |bel et bien )?(ete )?(paye|regle|payer)\b",
         r"\b(paye|regle|payer) (le stage|mon stage|la formation|l inscription|ma place|la difference|le supplement|le complement|les frais|\d+)",
         r"\b(argent|somme|montant|sous|euros?|€) (a ete |a bien ete |est )?(pris|retire|parti|debit\w*|prelev\w*|enleve)",
-        r"\b(pris|retire|enleve) (l argent|la somme|le montant|\d+)",
+        r"\b(pris|retire|enleve) (l argent|la somme|le montant|les frais|la difference|le supplement|\d+)",
         r"\bstage permis\b.{0,40}\b(releve|compte|banque)|\b(releve|compte|banque)\b.{0,40}\bstage permis\b",
         r"\bpaiement (est |a ete |a bien ete )?(passe|valide|effectue|accepte|debit\w*|pris)",
         r"\b\d+ ?(€|euros?)\b.{0,30}\b(compte|releve|banque)",
-        r"\bsur mon (compte|releve)\b",
+        r"\bsur mon (releve|compte bancaire)\b",
+        r"\b(banque|ils|vous|on) (m )?(a|ont|avez) (bien )?(pris|preleve|debite|encaisse)",
     ),
     # No confirmation arrived.
     "pas-de-confirmation": (
@@ -77,13 +78,16 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "spams": (r"\bspams?\b|\bindesirable|\bcourrier\w* indesirable",),
     # The sign-up or payment cannot be completed.
     "inscription-bloquee": (
-        r"\b(impossible|n arrive pas|n y arrive pas|narrive pas|pas moyen|j arrive pas|peux pas|ne peux pas|echec|echoue|echec\w*)\b.{0,40}\b(inscri\w*|payer|paiement|valider|reserver|reservation|commander)",
+        r"\b(impossible|n arrive pas|n y arrive pas|narrive pas|pas moyen|j arrive pas|peux pas|ne peux pas|parvien\w* pas|reussi\w* pas|echec|echoue|echec\w*)\b.{0,40}\b(inscri\w*|payer|paiement|valider|reserver|reservation|commander)",
         r"\b(inscri\w*|paiement|payer|reservation|carte)\b.{0,40}\b(impossible|bloqu\w*|marche pas|fonctionne pas|passe pas|echou\w*|refus\w*|plante\w*|bug\w*|erreur|beug\w*)",
         r"\b(paiement|carte|transaction)\b.{0,15}\b(refus\w*|declin\w*|rejet\w*|echou\w*)",
         r"\b3d ?secure\b|\b3 d secure\b|\bcode (de )?(validation|securite|confirmation) (de|par|envoye)? ?(la |ma )?banque\b|\bcryptogramme\b|\bcvv\b",
-        r"\b(page|site|ecran)\b.{0,20}\b(mouline|charge|tourne|blanche|plante|bug\w*|bloqu\w*|fige|erreur|ne repond)",
+        r"\b(page|site|ecran)\b.{0,20}\b(mouline|charge|recharge|tourne|blanche|plante|bug\w*|bloqu\w*|fige|erreur|ne repond|revient)",
+        r"\bclique\w*\b.{0,40}\b(rien ne se passe|rien|marche pas|fonctionne pas|ne se passe)",
         r"\bmouline\b|\bcharge (a l infini|indefiniment|dans le vide|en boucle)",
         r"\b(bouton|etape|formulaire)\b.{0,30}\b(marche|fonctionne|bloque|rien|repond|clique|passe)",
+        r"\b(erreur|bug|beug|plant\w*)\b.{0,40}\b(inscri\w*|paiement|payer|reserv\w*)",
+        r"\b(veut|veulent|prend|accepte) (pas|plus) (prendre |accepter )?(ma |la |mon )?(carte|paiement|cb)",
         r"\bmessage d erreur\b|\berreur (s affiche|a chaque|au moment|lors)",
         r"\bessaye (deux|plusieurs|\d) (fois|cartes)",
     ),
@@ -109,7 +113,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     # A change of date (transfer) the visitor paid for.
     "changement-date": (
         r"\bchang\w* (de |la |ma |mes )?(date|dates|session|stage)\b",
-        r"\b(modif\w*|deplac\w*) (la |ma )?(date|session|stage)\b",
+        r"\b(modif\w*|deplac\w*) (de |la |ma |du |d )?(date|session|stage)\b",
         r"\btransf(e|e)r\w*|\btransfert\w*",
         r"\breport\w*",
         r"\b(autre|nouvelle|nouveau) (date|stage|session)\b",
@@ -120,7 +124,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(rien|pas) (n a )?(change|bouge|modifie|mis a jour)\b.{0,30}\b(espace|compte|dossier)",
         r"\btoujours (l |la |le )?l?(ancienne?|meme) (date|stage|session)",
         r"\blancienne? (date|session)\b",
-        r"\bpas (ete )?(mis|mise) a jour\b|\btoujours l ancienne\b",
+        r"\bpas (ete )?(mis|mise) a jour\b|\btoujours (l |la |le )?l?ancien(ne)?\b",
+        r"\brien (dans|sur) (mon|l|le) (espace|compte)\b",
     ),
     # A refund by bank transfer because the card expired.
     "virement": (
@@ -135,6 +140,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "annulation": (
         r"\bannul\w*",
         r"\b(pas|plus) (de|d) stage\b|\bstage (n a pas lieu|n aura pas lieu|supprime|n existe plus)",
+        r"\b(n a|n aura|n aurait|n avait) pas lieu\b|\bil n y a personne\b|\bpersonne n est (venu|la)\b",
+        r"\baucun (animateur|formateur|intervenant)\w*\b.{0,20}\b(venu|present|la)\b",
         r"\bpersonne (n est )?(la|present|sur place|pour nous)\b|\bporte\w* (close|fermee\w*)|\bsalle (vide|fermee)",
     ),
     "centre-ou-sur-place": (
@@ -149,7 +156,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(pas|plus|ne figure|n apparait|absent\w*) (sur|dans|de) (la|leur) liste\b",
         r"\bnom\b.{0,30}\b(liste|pas|n apparait|figure|absent|trouve)",
         r"\b(pas|plus) sur la liste|\bliste des (stagiaires|inscrits|participants|animateurs)",
-        r"\bcomplet\b|\bplus de place\w*|\bpas de place\w*|\bsurbook\w*|\btrop de (monde|stagiaires|participants)",
+        r"\bstage (est |etait )?(plein|complet)|\b(me|m ont|nous|m a) refus\w*|\brefus\w* (de me|que je)",
+        r"\bcomplet(e|es|s)?\b|\bplus de place\w*|\bpas de place\w*|\bsurbook\w*|\btrop de (monde|stagiaires|participants)",
         r"\brefus\w*\b.{0,30}\b(entree|acces|entrer|rentrer|participer|stage)|\b(entree|acces)\b.{0,20}\brefus\w*",
         r"\b(laisse|laissent|laisser|veut|veulent) (pas|plus) (m )?(entrer|rentrer|participer)",
         r"\bpas (inscrit|inscrite) (selon|d apres|pour) (eux|le centre|l animateur|l hotel)",
@@ -160,7 +168,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     # Points: the State rejected the re-allocation, or the ANTS asks the centre to act.
     "points-etat": (
-        r"\bants\b|\breattribu\w*|\bre attribu\w*|\bservices? de l etat|\bministere|\bprefecture|\bservice instructeur",
+        r"\bants\b|\breattribu\w*|\bre attribu\w*|\bservices? de l etat|\bministere|\bservice instructeur",
+        r"\b(points?|dossier|rejet\w*|transmis|stage)\b.{0,40}\bprefecture|\bprefecture\b.{0,40}\b(points?|dossier|rejet\w*)",
         r"\bpoints?\b.{0,40}\b(pas|toujours pas|jamais|non)\b.{0,20}\b(credit\w*|recredit\w*|ajout\w*|rendu\w*|recuper\w*|remis|attribu\w*|enregistr\w*)",
         r"\b(recredit\w*|credit\w*|recuper\w*|attribu\w*)\b.{0,30}\bpoints?\b",
         r"\b(demande|dossier)\b.{0,30}\b(rejet\w*|refus\w*)|\brejet\w*\b.{0,30}\b(demande|dossier|points?)",

@@ -50,8 +50,20 @@ def normalize(text: str, vocabulary: frozenset[str] = frozenset()) -> str:
         if expanded is not None:
             tokens.extend(expanded.split())
             continue
-        tokens.append(_correct(token, vocabulary))
-    return " ".join(tokens)
+        tokens.extend(_split_elision(token).split() if token not in _LEXICON else [token])
+    return " ".join(_correct(token, vocabulary) for token in tokens)
+
+
+_LEXICON_STARTS = frozenset(word[:5] for word in cues.LEXICON if len(word) >= 5)
+
+
+def _split_elision(token: str) -> str:
+    """An apostrophe left out glues the article to the word ("minscrire", "lespace"): split it back."""
+    for prefix in ("qu", "m", "l", "d", "j", "n", "s", "t"):
+        rest = token[len(prefix):]
+        if token.startswith(prefix) and len(rest) >= 5 and rest[:5] in _LEXICON_STARTS:
+            return f"{prefix} {rest}"
+    return token
 
 
 def _correct(token: str, vocabulary: frozenset[str]) -> str:
@@ -62,9 +74,17 @@ def _correct(token: str, vocabulary: frozenset[str]) -> str:
 
 @lru_cache(maxsize=8192)
 def _closest(token: str) -> str:
-    allowed = 1 if len(token) < 8 else 2
+    allowed = 1 if len(token) < 9 else 2  # two edits only in long words, where they cannot make another word
     match = process.extractOne(token, cues.LEXICON, scorer=Levenshtein.distance, score_cutoff=allowed)
-    return match[0] if match else token
+    if not match:
+        return token
+    candidate = match[0]
+    # Same word, other ending ("changer" / "change", "payes" / "paye"): an inflection, not a typo; the cues'
+    # patterns already accept endings, and "correcting" it would lose the grammar some cues rely on.
+    stem = min(len(token), len(candidate)) - 2
+    if token[:stem] == candidate[:stem]:
+        return token
+    return candidate
 
 
 def concepts_in(normalized: str) -> set[str]:

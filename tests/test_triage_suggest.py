@@ -1,0 +1,231 @@
+"""The reason suggester on messages as people type them (no accents, typos, SMS-speak).
+
+These messages were written for the tests, independently of the evaluation sets in ../shared/eval: the suggester is
+judged on held-out messages, so its cues are general per reason, and this file guards them against regressions.
+"""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from faqbot.triage import REASONS_BY_ID, suggest
+from faqbot.triage.suggest import normalize
+
+MESSAGES = [
+    ('debit-sans-confirmation', 'bonjour jai paye mon stage ce matin 215e et toujours rien recu, ni mail ni sms'),
+    ('debit-sans-confirmation', "On m'a prélevé la somme mais je n'ai aucune confirmation de mon inscription"),
+    ('debit-sans-confirmation', 'g été débité mé pa de mail de confirmation'),
+    ('debit-sans-confirmation', 'Le paiement est passé sur mon compte bancaire (STAGE PERMIS) mais je ne recois rien'),
+    ('debit-sans-confirmation', "je suis debiter mais pas de sms ni d'email, suis-je inscrit ?"),
+    ('debit-sans-confirmation', 'argent retiré de mon compte hier, aucun mail recu meme dans les spams'),
+    ('debit-sans-confirmation', "Mon compte a été débité de 230 euros mais je n'ai pas eu de confirmation"),
+    ('debit-sans-confirmation', "paiement valide, l'argent est parti mais jamais recu la convocation ni le mail"),
+    ('debit-sans-confirmation', 'Bonsoir, la banque a bien prélevé le montant du stage pourtant rien dans ma boite mail'),
+    ('debit-sans-confirmation', "j ai regle par carte et je n'ai pas de confirmation est ce normal"),
+    ('debit-sans-confirmation', 'prelevement effectue mais aucune nouvelle de votre part'),
+    ('debit-sans-confirmation', "Débitée de 199€ sur mon relevé mais pas reçu l'email d'inscription"),
+    ('inscription-impossible', 'je narrive pas a minscrire sur votre site'),
+    ('inscription-impossible', 'paiement refusé alors que ma carte fonctionne'),
+    ('inscription-impossible', 'Le site bug quand je veux payer, la page reste blanche'),
+    ('inscription-impossible', 'impossible de finaliser mon inscription, erreur au moment du paiement'),
+    ('inscription-impossible', 'je ne recois pas le code 3D secure de ma banque pour valider'),
+    ('inscription-impossible', "ca mouline a l'infini quand je clique sur payer"),
+    ('inscription-impossible', 'ma carte est refusee a chaque tentative de paiement'),
+    ('inscription-impossible', "Je n'arrive pas à réserver le stage, le formulaire ne passe pas"),
+    ('inscription-impossible', 'transaction declinee je comprends pas pourquoi'),
+    ('inscription-impossible', 'impossible de m inscrire depuis mon telephone ca bloque a la derniere etape'),
+    ('inscription-impossible', 'jarrive pas a payer le stage sa marche pas'),
+    ('inscription-impossible', "votre site affiche un message d'erreur quand je valide ma reservation"),
+    ('delai-retractation', "je veux annuler mon inscription mais le site refuse, j'ai payé il y a une semaine"),
+    ('delai-retractation', "Je souhaite exercer mon droit de rétractation, l'espace stagiaire ne me laisse pas faire"),
+    ('delai-retractation', "le bouton je change d'avis ne marche pas"),
+    ('delai-retractation', 'on me dit que le delai de retractation est depasse alors que je me suis inscrit il y a 8 jours'),
+    ('delai-retractation', 'pourquoi je ne peux plus me désister ? ça fait que 6 jours'),
+    ('delai-retractation', 'je me suis retracté dans les 14 jours et on refuse de me rembourser'),
+    ('delai-retractation', 'retractation refusée par votre site, pourtant je suis dans les temps'),
+    ('delai-retractation', "Je voudrais me desinscrire du stage, inscrite il y a 3 jours mais impossible d'annuler dans mon espace"),
+    ('delai-retractation', "g changé d'avis mais le site di ke c trop tard"),
+    ('transfert-non-confirme', "j'ai modifié la date de mon stage et payé le supplément, mais mon espace affiche toujours l'ancienne date"),
+    ('transfert-non-confirme', 'changement de date payé 25 euros débités, aucune confirmation de la nouvelle date'),
+    ('transfert-non-confirme', "J'ai reporté mon stage, le complément a été prélevé mais rien n'a changé"),
+    ('transfert-non-confirme', "transfert sur un autre stage payé mais pas de mail et mon espace stagiaire n'est pas mis à jour"),
+    ('transfert-non-confirme', 'jai changer de date et payer la difference mais toujours lancienne session dans mon compte'),
+    ('transfert-non-confirme', "j'ai payé les frais de changement de date mais je ne sais pas si c'est pris en compte, rien recu"),
+    ('remboursement-virement', 'ma carte est expirée comment je fais pour être remboursé ?'),
+    ('remboursement-virement', "je voudrais un remboursement par virement bancaire car j'ai changé de banque"),
+    ('remboursement-virement', "Voici mon IBAN pour le remboursement, ma carte n'est plus valable"),
+    ('remboursement-virement', 'ma cb a expiré depuis mon inscription, vous pouvez me rembourser sur mon compte ?'),
+    ('remboursement-virement', 'carte perimee, je souhaite recevoir le remboursement par virement'),
+    ('remboursement-virement', "j'ai fait opposition sur ma carte, comment récupérer mon argent ?"),
+    ('remboursement-virement', 'je vous transmets mon rib pour etre rembourser'),
+    ('annulation-centre', "le stage de ce matin est annulé, personne n'est venu ouvrir la salle"),
+    ('annulation-centre', "j'ai reçu un sms hier soir me disant que mon stage de demain est annulé"),
+    ('annulation-centre', "Nous sommes devant l'hôtel et l'animateur nous dit que le stage n'aura pas lieu"),
+    ('annulation-centre', 'stage annulé au dernier moment par le centre, je fais quoi ?'),
+    ('annulation-centre', 'je suis arrivé sur place porte fermée, le stage a été annulé sans prévenir'),
+    ('annulation-centre', "l'organisateur a annulé la session de samedi, j'avais posé mes congés"),
+    ('annulation-centre', "on vient de nous annoncer que le stage est annulé, l'animateur est malade"),
+    ('acces-refuse-jour-j', 'je suis au stage et je ne suis pas sur la liste'),
+    ('acces-refuse-jour-j', "l'animatrice me dit que je ne suis pas inscrite alors que j'ai reçu la confirmation"),
+    ('acces-refuse-jour-j', "on ne me laisse pas entrer, ils disent que c'est complet"),
+    ('acces-refuse-jour-j', "mon nom n'apparait pas sur leur liste et ils m'ont renvoyé chez moi"),
+    ('acces-refuse-jour-j', "stage complet selon le formateur alors que j'ai mon mail de confirmation"),
+    ('acces-refuse-jour-j', "refusé à l'entrée du stage ce matin, trop de participants"),
+    ('acces-refuse-jour-j', 'chui sur place mon nom est pa sur la liste'),
+    ('points-ants', 'ma demande de réattribution de points a été rejetée'),
+    ('points-ants', "mes points ne sont toujours pas crédités et l'ANTS dit de contacter le centre"),
+    ('points-ants', 'la prefecture a rejete mon dossier de recuperation de points'),
+    ('points-ants', "j'ai fait le stage il y a 2 mois et je n'ai toujours pas récupéré mes 4 points, l'ants dit que le centre doit transmettre"),
+    ('points-ants', "rejet de ma demande de points par les services de l'état, que faire"),
+    ('points-ants', "sur le site ants mes points ne sont pas ajoutes, ils disent que c'est au centre de corriger"),
+    ('autre', 'je voudrais une facture au nom de mon entreprise'),
+    ('autre', 'pouvez vous supprimer mon compte svp'),
+    ('autre', "Est-ce qu'on peut déjeuner sur place pendant le stage ?"),
+    ('autre', "l'animateur était très désagréable, je veux faire une réclamation"),
+    ('autre', "je n'ai pas reçu mon attestation de stage"),
+    ('autre', "j'ai oublié mon mot de passe pour l'espace stagiaire"),
+    ('autre', 'Je suis un centre agréé et je voudrais proposer mes stages sur votre site'),
+    ('autre', 'quels documents dois-je apporter le jour du stage ?'),
+    ('autre', 'est-ce que je peux payer avec mon CPF'),
+    ('autre', 'bonjour, combien de points je vais recuperer avec un stage ?'),
+    ('debit-sans-confirmation', "Bonjour, la somme de 189 euros a été retirée de mon compte le 3 mars mais je n'ai aucune nouvelle, pas d'email."),
+    ('debit-sans-confirmation', 'jai bien ete prelever mai jai rien recu'),
+    ('debit-sans-confirmation', 'Inscription payée, sms de confirmation jamais arrivé. Mon compte est pourtant débité.'),
+    ('debit-sans-confirmation', "bonsoir je vien de payer le stage et jai pas eu le mail alors que l'argent est parti"),
+    ('debit-sans-confirmation', "Mon paiement a été accepté par ma banque mais je n'ai jamais reçu de convocation"),
+    ('debit-sans-confirmation', "payé 240€ par CB, j'ai vérifié mes spams, rien"),
+    ('debit-sans-confirmation', "est ce que mon inscription est valide ? la banque m'a débité mais je n'ai pas de mail"),
+    ('inscription-impossible', 'Votre site ne veut pas prendre ma carte bleue'),
+    ('inscription-impossible', "je bloque à l'étape du paiement, rien ne se passe quand je valide"),
+    ('inscription-impossible', "erreur 500 quand je m'inscris"),
+    ('inscription-impossible', "bonjour impossible de payer en ligne, le code de ma banque n'arrive pas"),
+    ('inscription-impossible', "l'inscription ne fonctionne pas sur mon iphone"),
+    ('inscription-impossible', "Je n'arrive pas à finaliser la réservation du stage de Marseille"),
+    ('inscription-impossible', 'paiement echoué 3 fois de suite'),
+    ('delai-retractation', "Je voudrais annuler mon stage et être remboursé, je me suis inscrit il y a 5 jours mais le site dit que c'est impossible"),
+    ('delai-retractation', "le délai de 14 jours n'est pas passé et pourtant je ne peux pas me rétracter"),
+    ('delai-retractation', "j'ai annulé dans les temps mais on me refuse le remboursement"),
+    ('delai-retractation', "Le centre a annulé et j'ai été transféré, maintenant je veux me faire rembourser mais l'espace dit délai dépassé"),
+    ('delai-retractation', 'je ne peux plus annuler mon inscription alors que le stage est dans 3 semaines'),
+    ('delai-retractation', 'Bonjour je souhaite me rétracter'),
+    ('transfert-non-confirme', "J'ai payé pour changer la date de mon stage mais je n'ai reçu aucune confirmation de changement"),
+    ('transfert-non-confirme', "Modification de date réglée (débit de 20 €) mais le stage affiché est toujours l'ancien"),
+    ('transfert-non-confirme', 'j ai reporter mon stage au mois prochain, la banque a pris les frais mais rien dans mon espace'),
+    ('transfert-non-confirme', "Bonjour, j'ai effectué un transfert vers une autre session et payé le supplément, je n'ai aucune confirmation"),
+    ('transfert-non-confirme', "le changement de stage a été débité mais mon espace stagiaire n'a pas été mis à jour"),
+    ('remboursement-virement', 'Ma carte a été renouvelée, pouvez-vous me rembourser par virement ?'),
+    ('remboursement-virement', "la carte que j'ai utilisé n'est plus valide, comment recevoir mon remboursement"),
+    ('remboursement-virement', "j'ai clôturé mon compte bancaire, où envoyer mon relevé d'identité bancaire ?"),
+    ('remboursement-virement', 'remboursement sur une carte expirée possible ?'),
+    ('remboursement-virement', 'je voudrai etre rembourse par virement svp ma carte est perimé'),
+    ('annulation-centre', "Le stage prévu aujourd'hui n'a pas lieu, il n'y a personne"),
+    ('annulation-centre', 'annulation du stage la veille par le centre !! je fais comment ?'),
+    ('annulation-centre', "stage annulé sur place à cause d'un manque de participants"),
+    ('annulation-centre', "on est une dizaine devant l'hôtel et aucun animateur n'est venu"),
+    ('annulation-centre', "Le centre m'a prévenu ce matin que le stage de demain était annulé"),
+    ('acces-refuse-jour-j', 'je me présente au stage et on me dit que je ne suis pas inscrit'),
+    ('acces-refuse-jour-j', "ils disent que le stage est plein et me refusent, j'ai pourtant payé et reçu le sms"),
+    ('acces-refuse-jour-j', "Mon nom ne figure pas sur la liste de l'animateur ce matin"),
+    ('acces-refuse-jour-j', 'le formateur refuse que je participe au stage car je ne suis pas dans sa liste'),
+    ('acces-refuse-jour-j', "on m'a renvoyé car complet alors que j'ai ma convocation"),
+    ('points-ants', "Mes 4 points n'ont jamais été crédités après le stage"),
+    ('points-ants', "l'ants me dit que le centre doit régulariser mon dossier"),
+    ('points-ants', 'demande de réattribution rejetée, je ne comprends pas pourquoi'),
+    ('points-ants', "j'ai reçu un courrier du ministère de l'intérieur qui rejette ma demande de récupération de points"),
+    ('points-ants', 'toujours pas recuperer mes points 3 mois après le stage'),
+    ('autre', "Bonjour, pouvez-vous m'envoyer une facture ?"),
+    ('autre', 'je souhaite être recontacté par téléphone'),
+    ('autre', 'Combien coûte un stage à Bordeaux ?'),
+    ('autre', "est-il possible d'amener mon chien au stage"),
+    ('autre', 'je veux changer mon adresse email sur mon compte'),
+    ('autre', "Le stage était nul, l'animateur lisait ses fiches"),
+    ('autre', "j'ai perdu mon attestation de fin de stage"),
+    ('autre', 'bonjour je suis en permis probatoire, dois-je faire le stage obligatoire ?'),
+    ('autre', 'Pouvez-vous supprimer mes informations personnelles ?'),
+    ('debit-sans-confirmation', "Je suis débitée mais pas de confirmation par mail, j'ai regardé partout"),
+    ('debit-sans-confirmation', 'bjr g payé le stage de lille hier soir mé tjrs pa de sms'),
+    ('debit-sans-confirmation', 'La transaction apparaît sur mon relevé sous le nom STAGE PERMIS, mais aucun e-mail'),
+    ('debit-sans-confirmation', 'prélèvement de 210€ ok mais zéro confirmation'),
+    ('inscription-impossible', 'le paiement ne passe pas malgré plusieurs essais'),
+    ('inscription-impossible', 'quand je clique sur valider la page se recharge et rien'),
+    ('inscription-impossible', 'mon inscription bug au moment de mettre ma carte'),
+    ('inscription-impossible', "Je ne parviens pas à m'inscrire au stage"),
+    ('delai-retractation', "je me suis inscrit par erreur et je veux annuler mais l'espace stagiaire bloque"),
+    ('delai-retractation', "droit de retractation refusé alors que j'ai payé il y a 4 jours"),
+    ('delai-retractation', "l'option je change d'avis n'apparait plus dans mon espace"),
+    ('delai-retractation', 'je voulais me désinscrire mais on me dit que le délai est dépassé'),
+    ('transfert-non-confirme', "j'ai payé 40 euros pour déplacer mon stage mais ma nouvelle date n'apparaît nulle part"),
+    ('transfert-non-confirme', "changement de date effectué et payé, pas de mail, toujours l'ancienne date sur mon espace"),
+    ('transfert-non-confirme', "J'ai demandé un report avec supplément, l'argent a été prélevé mais rien n'est confirmé"),
+    ('remboursement-virement', 'comment vous transmettre mon RIB ?'),
+    ('remboursement-virement', "j'ai changé de carte bancaire depuis, le remboursement ne peut pas arriver dessus"),
+    ('remboursement-virement', "ma carte n'existe plus, je veux un virement"),
+    ('annulation-centre', 'stage annulé 1h avant le début, on était tous devant la salle'),
+    ('annulation-centre', 'on vient de recevoir un SMS : stage annulé. Je suis déjà sur place'),
+    ('annulation-centre', "l'animateur ne s'est pas présenté et le stage est annulé"),
+    ('acces-refuse-jour-j', 'je ne suis pas sur leur liste et ils refusent de me faire entrer'),
+    ('acces-refuse-jour-j', 'Arrivé au stage, la salle est complète et on me demande de repartir'),
+    ('acces-refuse-jour-j', "L'hôtel ne trouve pas mon nom, l'animateur refuse de m'accepter"),
+    ('points-ants', "le centre n'a pas transmis mon stage à la préfecture, mes points ne sont pas revenus"),
+    ('points-ants', 'ANTS : demande de réattribution de points rejetée'),
+    ('points-ants', "sur mon solde ants les points du stage n'apparaissent toujours pas"),
+    ('autre', 'votre site est-il agréé par la préfecture ?'),
+    ('autre', 'Peut-on venir avec un accompagnateur ?'),
+    ('autre', 'merci pour le stage très instructif'),
+    ('autre', 'je voudrais un duplicata de mon attestation'),
+    ('autre', 'quelle est la différence entre stage volontaire et obligatoire ?'),
+]
+
+
+def test_accuracy_on_messages_written_for_the_tests():
+    misses = [(want, suggest(message).reason, message) for want, message in MESSAGES if suggest(message).reason != want]
+    accuracy = 1 - len(misses) / len(MESSAGES)
+    assert accuracy >= 0.95, misses
+
+
+@pytest.mark.parametrize("reason_id", sorted({want for want, _ in MESSAGES}))
+def test_every_reason_is_reachable(reason_id):
+    assert any(suggest(message).reason == reason_id for want, message in MESSAGES if want == reason_id)
+    assert reason_id in REASONS_BY_ID
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["J'ai été débité mais je n'ai reçu aucun e-mail", "jai ete debite mais jai recu aucun mail", "JAI ÉTÉ DÉBITÉ MAIS G RECU AUCUN MAIL", "jai été débiter mé jai resu aucun mail"],
+        ["Ma demande de réattribution a été rejetée", "ma demande de reatribution a ete rejete", "ma demande de réattributon a été rejetée"],
+        ["Je voudrais exercer mon droit de rétractation", "je voudrai exercer mon droit de retractation", "je voudrais exercé mon droit de rétraction"],
+        ["Ma carte a expiré, je veux un remboursement par virement", "ma cb a expirer je veu un rembourssement par virment"],
+    ],
+)
+def test_spelling_does_not_change_the_suggestion(variants):
+    reasons = {suggest(text).reason for text in variants}
+    assert len(reasons) == 1, {text: suggest(text).reason for text in variants}
+
+
+def test_sms_speak_and_glued_articles_are_normalized():
+    assert normalize("g pa resu lemail, chui inscrit ?") .startswith("j ai pas recu")
+    assert normalize("je narrive pas a minscrire") == "je n arrive pas a m inscrire"
+
+
+def test_nothing_clear_means_autre_with_low_confidence():
+    for text in ("", "   ", "bonjour", "???", "Bonjour, j'ai une question."):
+        result = suggest(text)
+        assert result.reason == "autre" and result.confidence <= 0.6
+
+
+def test_search_hits_vote_for_the_reason_their_entries_lead_to():
+    class Entry:
+        contact_reason = "points-ants"
+
+    plain = suggest("je ne comprends pas ce courrier")
+    helped = suggest("je ne comprends pas ce courrier", search=lambda text, limit: [Entry()])
+    assert plain.reason == "autre" and helped.scores["points-ants"] > plain.scores["points-ants"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_gets_a_known_reason(text):
+    result = suggest(text)
+    assert result.reason in REASONS_BY_ID and 0 <= result.confidence <= 1
