@@ -60,6 +60,10 @@ def load_config(instance_path: Path) -> dict:
         "SMTP_PASSWORD": env("SMTP_PASSWORD") or "",
         "SMTP_STARTTLS": _bool(env("SMTP_STARTTLS"), False),
         "MAIL_FROM": env("MAIL_FROM") or "support@faqbot.localhost",
+        # Search-log rows are buffered per worker and written in one transaction this often (seconds): one write
+        # per search serialised the workers on SQLite's lock. 0 writes at the end of each request (the default
+        # under TESTING, so tests see their rows); unset here means "the default for the mode".
+        "SEARCH_LOG_FLUSH_SECONDS": float(env("SEARCH_LOG_FLUSH_SECONDS")) if env("SEARCH_LOG_FLUSH_SECONDS") else None,
         # Shared store for throttling across workers; the database is used when unset.
         "REDIS_URL": env("REDIS_URL") or "",
         # Public ticket submissions (form and API) counted per client address for the whole server: an

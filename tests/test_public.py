@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from conftest import BACKENDS
 from faqbot.models import FeedbackVote, SearchLog
+from faqbot.db import Base, Database
+from faqbot.public.searchlog import SearchLogWriter, at_of, reference_of
 from test_index import FAQ_DATA, write_faq
 
 
@@ -15,6 +21,11 @@ from test_index import FAQ_DATA, write_faq
 def public_app(request, make_app, tmp_path):
     faq_path = write_faq(tmp_path / "faq.yaml")
     return make_app(request.param, FAQ_PATH=str(faq_path))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
 
 
 @pytest.fixture
@@ -102,7 +113,7 @@ def test_search_page_works_without_javascript(public_app, client):
     assert "<mark>" in html
     log = _logs(public_app)[-1]
     assert log.query == "remboursment" and log.corrected_query == "remboursement"
-    assert f"/faq/delai-remboursement?s={log.id}" in html
+    assert f"/faq/delai-remboursement?s={reference_of(log.at)}" in html
 
 
 def test_search_page_escapes_the_query(client):
@@ -120,8 +131,8 @@ def test_search_page_without_results_offers_contact(client):
 def test_click_from_results_page_is_logged(public_app, client):
     client.get("/recherche", query_string={"q": "lettre 48N"})
     log = _logs(public_app)[-1]
-    assert client.get(f"/faq/lettre-48n?s={log.id}").status_code == 200
-    client.get(f"/faq/rii?s={log.id}")  # a second click does not overwrite the first
+    assert client.get(f"/faq/lettre-48n?s={reference_of(log.at)}").status_code == 200
+    client.get(f"/faq/rii?s={reference_of(log.at)}")  # a second click does not overwrite the first
     assert _logs(public_app)[-1].clicked_entry_id == "lettre-48n"
 
 
@@ -129,6 +140,129 @@ def test_click_from_live_search_is_logged(public_app, client):
     client.get("/faq/rii", query_string={"q": "c koi le RII"})
     log = _logs(public_app)[-1]
     assert (log.query, log.clicked_entry_id, log.top_entry_id) == ("c koi le RII", "rii", "rii")
+
+
+# -- buffered search log ------------------------------------------------------------------------------------------
+
+
+def _wait_for_rows(app, count: int, seconds: float = 10.0) -> list[SearchLog]:
+    deadline = time.monotonic() + seconds
+    while True:
+        logs = _logs(app)
+        if len(logs) >= count or time.monotonic() > deadline:
+            return logs
+        time.sleep(0.02)
+
+
+def test_buffered_log_is_written_by_the_background_flusher(make_app, tmp_path, backend):
+    app = make_app(backend, FAQ_PATH=str(write_faq(tmp_path / "faq.yaml")), SEARCH_LOG_FLUSH_SECONDS=0.05)
+    writer = app.extensions["faqbot.searchlog"]
+    client = app.test_client()
+    try:
+        for query in ("lettre 48N", "remboursment", "zzzz qqqq"):
+            assert client.get("/api/search", query_string={"q": query}).status_code == 200
+        logs = _wait_for_rows(app, 3)
+        assert [(log.query, log.top_entry_id) for log in logs] == [
+            ("lettre 48N", "lettre-48n"), ("remboursment", "delai-remboursement"), ("zzzz qqqq", None)
+        ]
+        assert writer.pending() == 0
+    finally:
+        writer.close()
+    assert writer._thread is not None and not writer._thread.is_alive()
+
+
+def test_full_batch_is_written_without_waiting_for_the_interval(make_app, tmp_path):
+    app = make_app("sqlite", FAQ_PATH=str(write_faq(tmp_path / "faq.yaml")),
+                   SEARCH_LOG_FLUSH_SECONDS=3600, SEARCH_LOG_BATCH_ROWS=5)
+    writer = app.extensions["faqbot.searchlog"]
+    client = app.test_client()
+    try:
+        for n in range(5):
+            client.get("/api/search", query_string={"q": f"stage {n}"})
+        assert len(_wait_for_rows(app, 5)) == 5
+    finally:
+        writer.close()
+
+
+def test_click_waits_for_a_search_still_buffered_by_another_worker(make_app, tmp_path, backend):
+    app = make_app(backend, FAQ_PATH=str(write_faq(tmp_path / "faq.yaml")))
+    database = app.extensions["faqbot.db"]
+    worker_a, worker_b = SearchLogWriter(database, flush_seconds=0), SearchLogWriter(database, flush_seconds=0)
+    reference = worker_a.record_search("lettre 48N", None, 2, "lettre-48n")
+    assert worker_b.record_click(reference, "lettre-48n")
+    worker_b.flush()  # the search row is not written yet: the click stays queued
+    assert _logs(app) == [] and worker_b.pending() == 1
+    worker_a.flush()
+    worker_b.flush()
+    assert worker_b.pending() == 0
+    worker_b.record_click(reference, "rii")  # a second click does not overwrite the first
+    worker_b.flush()
+    assert [(log.query, log.clicked_entry_id) for log in _logs(app)] == [("lettre 48N", "lettre-48n")]
+    assert worker_b.pending() == 0  # the row exists: nothing to retry
+
+
+def test_click_and_its_search_in_the_same_batch(make_app, tmp_path):
+    app = make_app("sqlite", FAQ_PATH=str(write_faq(tmp_path / "faq.yaml")))
+    writer = SearchLogWriter(app.extensions["faqbot.db"], flush_seconds=0)
+    first = writer.record_search("rii", None, 1, "rii")
+    second = writer.record_search("rii", None, 1, "rii")  # same text, same microsecond or not: distinct rows
+    assert first != second
+    writer.record_click(second, "rii")
+    writer.flush()
+    assert [log.clicked_entry_id for log in _logs(app)] == [None, "rii"]
+
+
+def test_search_references_are_unique_in_a_process(make_app, tmp_path):
+    app = make_app("sqlite", FAQ_PATH=str(write_faq(tmp_path / "faq.yaml")))
+    writer = SearchLogWriter(app.extensions["faqbot.db"], flush_seconds=0)
+    references = [writer.record_search("stage", None, 1, None) for _ in range(2000)]
+    assert len(set(references)) == 2000
+    assert at_of(references[0]) is not None and reference_of(at_of(references[0])) == references[0]
+
+
+@pytest.mark.parametrize("reference", ["abc", "-5", "1e9", "9" * 40, " 12", "٣٤"])
+def test_malformed_click_references_are_ignored(client, public_app, reference):
+    assert public_app.extensions["faqbot.searchlog"].record_click(reference, "rii") is False
+    assert client.get("/faq/rii", query_string={"s": reference}).status_code == 200
+    assert _logs(public_app) == []
+
+
+def test_unwritable_log_keeps_its_rows_for_the_next_flush(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")  # no tables yet: every insert fails
+    try:
+        writer = SearchLogWriter(database, flush_seconds=0)
+        writer.record_search("stage", None, 3, "a")
+        writer.flush()
+        assert writer.pending() == 1
+        Base.metadata.create_all(database.engine)
+        writer.flush()
+        assert writer.pending() == 0
+        with database.sessions() as session:
+            assert session.scalars(select(SearchLog.query)).all() == ["stage"]
+    finally:
+        database.dispose()
+
+
+def test_buffered_rows_are_written_when_the_process_exits(tmp_path, shared_index_dir):
+    faq_path = write_faq(tmp_path / "faq.yaml")
+    database_url = f"sqlite:///{tmp_path / 'exit.sqlite3'}"
+    script = f"""
+from faqbot import create_app
+app = create_app({{"INSTANCE_PATH": {str(tmp_path / "instance")!r}, "DATABASE_URL": {database_url!r},
+    "FAQ_PATH": {str(faq_path)!r}, "INDEX_DIR": {str(shared_index_dir)!r}, "SECRET_KEY": "x",
+    "SEARCH_LOG_FLUSH_SECONDS": 3600}})
+client = app.test_client()
+for n in range(7):
+    assert client.get("/api/search", query_string={{"q": f"stage {{n}}"}}).status_code == 200
+assert app.extensions["faqbot.searchlog"].pending() == 7
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120, cwd=Path(__file__).parent.parent)
+    database = Database(database_url)
+    try:
+        with database.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(SearchLog)) == 7
+    finally:
+        database.dispose()
 
 
 def test_popular_entries_follow_clicks(make_app, tmp_path):

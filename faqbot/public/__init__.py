@@ -1,6 +1,6 @@
 """Visitor-facing pages and the search API; owns the loaded FAQ and the search service of the process.
 
-`init_app` loads the FAQ into `app.extensions["faqbot.faq"]` and puts one `SearchService` at
+`init_app` creates the process's search-log writer (`app.extensions["faqbot.searchlog"]`), loads the FAQ into `app.extensions["faqbot.faq"]` and puts one `SearchService` at
 `app.extensions["faqbot.search"]`. The FAQ file is watched: when its content changes (curators edit it while the
 site runs) the FAQ is reloaded and the index rebuilt, once for all workers thanks to the index's file lock.
 """
@@ -74,6 +74,18 @@ class ContentWatcher:
 
 
 def init_app(app: Flask) -> None:
+    # Search-log rows are buffered per process and written in batches (see SearchLogWriter); tests write at the
+    # end of each request so they see their rows deterministically.
+    flush_seconds = app.config.get("SEARCH_LOG_FLUSH_SECONDS")
+    if flush_seconds is None:
+        flush_seconds = 0.0 if app.config.get("TESTING") else 0.5
+    writer = searchlog.SearchLogWriter(
+        app.extensions["faqbot.db"], flush_seconds=float(flush_seconds), logger=app.logger,
+        batch_rows=int(app.config.get("SEARCH_LOG_BATCH_ROWS", 200)),
+    )
+    app.extensions["faqbot.searchlog"] = writer
+    if not writer.buffered:
+        app.teardown_request(lambda _exc: writer.flush())
     watcher = ContentWatcher(app)
     app.extensions["faqbot.content_watcher"] = watcher
     if app.config.get("FAQ_WATCH", True):

@@ -29,6 +29,17 @@ def _search():
     return current_app.extensions["faqbot.search"]
 
 
+def _log():
+    return current_app.extensions["faqbot.searchlog"]
+
+
+def _log_search(outcome, clicked_entry_id: str | None = None) -> str:
+    return _log().record_search(
+        outcome.query, outcome.corrected_query, len(outcome.hits),
+        outcome.hits[0].entry.id if outcome.hits else None, clicked_entry_id=clicked_entry_id,
+    )
+
+
 def contact_url(reason: str | None) -> str:
     """The contact form opened on a reason: the contact area's route when it is installed."""
     if "contact.start" in current_app.view_functions:
@@ -51,13 +62,8 @@ def home():
 def search_page():
     query = request.args.get("q", "")
     outcome = _search().search(query, limit=PAGE_RESULTS)
-    log_id = None
-    if outcome.query:
-        with db.get_db().transaction() as tx:
-            log_id = searchlog.record_search(
-                tx, outcome.query, outcome.corrected_query, len(outcome.hits),
-                outcome.hits[0].entry.id if outcome.hits else None,
-            )
+    # The results' links carry the search's reference so the click lands on its log row.
+    log_id = _log_search(outcome) if outcome.query else None
     return render_template(
         "public/search.html", outcome=outcome, log_id=log_id, categories=_faq().categories, faq=_faq()
     )
@@ -85,19 +91,15 @@ def entry(entry_id: str):
 
 def _log_opening(entry_id: str) -> None:
     """Link an opening to its search: `s` names a logged search (results page), `q` a live-search query."""
-    log_id = request.args.get("s", type=int)
+    reference = request.args.get("s", "")
     live_query = request.args.get("q", "").strip()
-    if log_id:
-        with db.get_db().transaction() as tx:
-            searchlog.record_click(tx, log_id, entry_id)
+    if reference:
+        _log().record_click(reference, entry_id)
     elif live_query:
+        # Live-search keystrokes are not logged: the search that led here is logged now, with its click.
         outcome = _search().search(live_query, limit=PAGE_RESULTS)
-        with db.get_db().transaction() as tx:
-            new_id = searchlog.record_search(
-                tx, outcome.query, outcome.corrected_query, len(outcome.hits),
-                outcome.hits[0].entry.id if outcome.hits else None,
-            )
-            searchlog.record_click(tx, new_id, entry_id)
+        if outcome.query:
+            _log_search(outcome, clicked_entry_id=entry_id)
 
 
 @bp.post("/faq/<entry_id>/avis")
@@ -144,11 +146,7 @@ def api_search():
     outcome = _search().search(query, limit=limit)
     # The live search of the home page asks with suggest=1: keystrokes are not searches worth logging.
     if outcome.query and request.args.get("suggest") != "1":
-        with db.get_db().transaction() as tx:
-            searchlog.record_search(
-                tx, outcome.query, outcome.corrected_query, len(outcome.hits),
-                outcome.hits[0].entry.id if outcome.hits else None,
-            )
+        _log_search(outcome)
     faq = _faq()
     return jsonify(
         {
