@@ -389,3 +389,31 @@ def test_smtp_failure_keeps_the_ticket_and_records_it(make_app):
     assert response.status_code == 201
     [ticket] = tickets(app.extensions["faqbot.db"])
     assert [e.kind for e in ticket.events] == ["created", "email_failed"]
+
+
+def test_modifier_on_step_4_goes_back_to_the_pre_checks_with_everything_kept(client):
+    token = _token(client.get("/contact").get_data(as_text=True))
+    data = valid_submission("debit-sans-confirmation", message="Mon message gardé")
+    form = dict(form_data("debit-sans-confirmation", data, token), modifier="1")
+    response = client.post("/contact/debit-sans-confirmation/verifications", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Avant d’écrire, vérifions ensemble" in html
+    assert 'value="Mon message gardé"' in html and 'checked' in html
+
+
+def test_a_retry_is_not_counted_by_the_submission_limit(make_app):
+    app = make_app("sqlite", CONTACT_RATE_LIMIT=1)
+    client = app.test_client()
+    data = valid_submission("points-ants")
+    first = client.post("/api/tickets", json=data, headers={"Idempotency-Key": "retry-limit-0001"})
+    retry = client.post("/api/tickets", json=data, headers={"Idempotency-Key": "retry-limit-0001"})
+    other = client.post("/api/tickets", json=data, headers={"Idempotency-Key": "retry-limit-0002"})
+    assert (first.status_code, retry.status_code, other.status_code) == (201, 201, 429)
+    assert first.get_json()["ref"] == retry.get_json()["ref"]
+
+
+def test_a_forged_form_idempotency_key_is_ignored(client, db):
+    token = _token(client.get("/contact").get_data(as_text=True))
+    form = dict(form_data("autre", valid_submission("autre"), token), idempotency_key="x" * 500)
+    assert client.post("/contact/autre/envoyer", data=form).status_code == 303
+    assert [t.idempotency_key for t in tickets(db)] == [None]

@@ -15,7 +15,7 @@ from ..security import csrf
 from ..triage import REASONS, Problem, get_reason, validate
 from ..triage.reasons import N_
 from ..triage.submission import MAX_MESSAGE
-from ..triage.tickets import MAX_IDEMPOTENCY_KEY
+from ..triage.tickets import MAX_IDEMPOTENCY_KEY, Created
 from . import limits, services
 
 bp = Blueprint("contact_api", __name__, url_prefix="/api")
@@ -108,14 +108,18 @@ def create():
     result = validate(body.get("reason"), body, services.now(), faq_seen=services.clean_faq_ids(body.get("faq_seen")))
     if not result.ok:
         return _unprocessable(result.problems)
-    verdict = limits.count_submission()
-    if not verdict.allowed:
-        problem = limits.too_many(verdict)
-        response = jsonify({"error": problem.text(_), "status": 429, "errors": _errors([problem])})
-        response.status_code = 429
-        response.headers["Retry-After"] = str(verdict.retry_after)
-        return response
-    created = services.store_ticket(result.submission, idempotency_key=key, source="api")
+    replayed = services.existing_ticket(key)
+    if replayed is not None:  # a retry of a stored submission: same answer, not counted, no second e-mail
+        created = Created(replayed, False)
+    else:
+        verdict = limits.count_submission()
+        if not verdict.allowed:
+            problem = limits.too_many(verdict)
+            response = jsonify({"error": problem.text(_), "status": 429, "errors": _errors([problem])})
+            response.status_code = 429
+            response.headers["Retry-After"] = str(verdict.retry_after)
+            return response
+        created = services.store_ticket(result.submission, idempotency_key=key, source="api")
     ticket = created.ticket
     if not created.created and (ticket.reason != result.submission.reason.id or ticket.email != result.submission.email):
         return jsonify({"error": _("Cette clé d’idempotence a déjà servi pour une autre demande."), "status": 409}), 409

@@ -5,6 +5,8 @@ gets the form back with the explanation (422) and stores nothing.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -120,6 +122,8 @@ def checks(reason_id: str):
     """Step 3: the pre-checks; blocked cases get the answer and the reason, in French, with what they typed."""
     reason = _reason_or_404(reason_id)
     form = contact_form_class(reason)()
+    if request.form.get("modifier"):  # "Modifier" on step 4: back to the pre-checks with everything kept
+        return _render_checks(reason, form)
     result = form.check(services.now(), "checks")
     if result.problems:
         if result.blocking:
@@ -141,11 +145,17 @@ def send(reason_id: str):
                 services.deflection(reason.id, "blocked")
             return _render_checks(reason, form), 422
         return _render_details(reason, form), 422
+    key = form.idempotency_key.data or None
+    if key and not re.fullmatch(r"[A-Za-z0-9_\-]{8,80}", key):
+        key = None  # not one we issued: store the ticket, without a key to replay it by
+    replayed = services.existing_ticket(key)
+    if replayed is not None:  # a double click or a reload: the first attempt's confirmation, not a second ticket
+        return redirect(url_for("contact.thanks", ref=replayed.ref), code=303)
     verdict = limits.count_submission()
     if not verdict.allowed:  # what was typed comes back with the explanation, nothing is lost
         form.form_problems = [limits.too_many(verdict)]
         return _render_details(reason, form), 429, {"Retry-After": str(verdict.retry_after)}
-    created = services.store_ticket(result.submission, idempotency_key=form.idempotency_key.data or None, source="web")
+    created = services.store_ticket(result.submission, idempotency_key=key, source="web")
     if result.submission.redactions:
         flash(
             _("Par sécurité, nous avons masqué le numéro de carte bancaire que vous aviez écrit : ne le communiquez jamais, nous n’en avons pas besoin."),

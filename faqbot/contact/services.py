@@ -89,6 +89,20 @@ def deflection(reason_id: str, outcome: str, entry_id: str | None = None) -> Non
         record_deflection(session, reason_id, outcome, now=now(), entry_id=entry_id)
 
 
+def existing_ticket(idempotency_key: str | None):
+    """The ticket an earlier attempt with this key created, if any: a retry is answered without being counted."""
+    if not idempotency_key:
+        return None
+    from sqlalchemy import select
+
+    from ..models import Ticket
+
+    # Its own short transaction: on SQLite every transaction holds the write lock, and the throttle that runs
+    # next needs it.
+    with current_app.extensions["faqbot.db"].transaction() as session:
+        return session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+
+
 def store_ticket(submission: Submission, *, idempotency_key: str | None, source: str) -> Created:
     """One transaction for the ticket, its event and its deflection; then the acknowledgment e-mail."""
     session = db_session()
