@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from faqbot import create_app
 
-POSTGRES_URL = os.environ.get("FAQBOT_TEST_POSTGRES_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+from backends import BACKENDS, POSTGRES_URL, postgres_schema_url
+
 if os.environ.get("CI") and not POSTGRES_URL:
     raise RuntimeError("CI must test PostgreSQL too: set FAQBOT_TEST_POSTGRES_URL (.ci/run does)")
 
@@ -23,11 +23,6 @@ if os.environ.get("CI") and not POSTGRES_URL:
 @pytest.fixture(scope="session")
 def shared_index_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("index")
-
-
-def _postgres_schema_url(schema: str) -> str:
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture
@@ -45,7 +40,7 @@ def make_app(tmp_path, shared_index_dir):
                 connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
             engine.dispose()
             created_schemas.append(schema)
-            database_url = _postgres_schema_url(schema)
+            database_url = postgres_schema_url(schema)
         else:
             database_url = f"sqlite:///{instance / 'test.sqlite3'}"
         settings = {

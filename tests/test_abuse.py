@@ -22,7 +22,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import harness  # noqa: E402
 
-from conftest import BACKENDS, POSTGRES_URL, _postgres_schema_url  # noqa: E402
+from backends import BACKENDS, POSTGRES_URL, postgres_schema_url as _postgres_schema_url  # noqa: E402
 
 CONTACT_LIMIT = 5
 CONCURRENT = 16

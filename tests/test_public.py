@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import BACKENDS
+from backends import BACKENDS
 from faqbot.models import FeedbackVote, SearchLog
 from faqbot.db import Base, Database
 from faqbot.public.searchlog import SearchLogWriter, at_of, reference_of

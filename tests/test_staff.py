@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from builders import make_ticket
-from conftest import BACKENDS
+from backends import BACKENDS
 from faqbot.db import utcnow
 from faqbot.models import AuditEvent, StaffUser, Ticket, TicketEvent
 from staff_helpers import PASSWORD, add_staff, login, post, token, write_tiny_faq

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from builders import make_ticket
-from conftest import BACKENDS
+from backends import BACKENDS
 from faqbot.db import utcnow
 from faqbot.models import AuditEvent, Deflection, FeedbackVote, SearchLog
 from faqbot.staff.analytics import build_report, csv_safe, to_csv

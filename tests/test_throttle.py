@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import BACKENDS
+from backends import BACKENDS
 from faqbot.models import ThrottleHit
 from faqbot.throttle import DatabaseThrottle, RedisThrottle, throttle_for
 
