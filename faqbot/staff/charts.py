@@ -56,9 +56,10 @@ def _x_ticks(labels: list[str], slot: float) -> list[Tick]:
     if not labels:
         return []
     # At most ~8 labels whatever the period: first, last and evenly spaced ones between.
+    # Counted back from the last day (today), so today is labelled and no two labels collide.
     every = max(1, math.ceil(len(labels) / 8))
-    picked = set(range(0, len(labels), every)) | {len(labels) - 1}
-    return [Tick(LEFT + slot * (i + 0.5), labels[i]) for i in sorted(picked)]
+    picked = range(len(labels) - 1, -1, -every)
+    return [Tick(round(LEFT + slot * (i + 0.5), 2), labels[i]) for i in sorted(picked)]
 
 
 def stacked_bars(labels: list[str], stacks: list[list[tuple[str, int]]], title_of) -> Chart:
@@ -77,7 +78,7 @@ def stacked_bars(labels: list[str], stacks: list[list[tuple[str, int]]], title_o
             h = plot_height * value / top
             y -= h
             rects.append(Rect(round(LEFT + slot * i + (slot - bar_width) / 2, 2), round(y, 2), round(bar_width, 2), round(h, 2), title_of(label, series, value), series))
-    y_ticks = [Tick(round(TOP + plot_height * (1 - f), 2), str(round(top * f))) for f in (0, 0.5, 1)]
+    y_ticks = [Tick(round(TOP + plot_height * (1 - f), 2), f"{top * f:g}".replace(".", ",")) for f in (0, 0.5, 1)]
     return Chart(WIDTH, HEIGHT, rects, y_ticks, _x_ticks(labels, slot), TOP + plot_height, not any(totals))
 
 
