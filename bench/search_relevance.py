@@ -69,17 +69,21 @@ def evaluate_ids(service: SearchService, cases, verbose: bool = False) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("cases", help="a YAML case file like search-dev.yaml, or 'heldout' for search_cases.py")
+    parser.add_argument("cases", help="a YAML case file like search-dev.yaml, or 'heldout' / 'heldout2' for search_cases.py")
     parser.add_argument("--faq", default=str(ROOT / "data" / "faq.yaml"))
     parser.add_argument("-v", action="store_true")
     args = parser.parse_args()
     faq = load_faq(args.faq)
     with tempfile.TemporaryDirectory() as folder:
         service = SearchService(faq, Path(folder))
-        if args.cases == "heldout":
-            from search_cases import HELDOUT
+        if args.cases in ("heldout", "heldout2"):
+            import search_cases
 
-            summary = evaluate_ids(service, [c for c in HELDOUT if any(i in faq.by_id for i in c[1])], args.v)
+            chosen = search_cases.HELDOUT if args.cases == "heldout" else search_cases.HELDOUT_2
+            missing = sorted({i for _q, ids in chosen for i in ids if i not in faq.by_id})
+            if missing:
+                print("ids not in the FAQ:", ", ".join(missing), file=sys.stderr)
+            summary = evaluate_ids(service, [c for c in chosen if any(i in faq.by_id for i in c[1])], args.v)
         else:
             cases = yaml.safe_load(Path(args.cases).read_text(encoding="utf-8"))
             summary = evaluate(service, cases, args.v)
