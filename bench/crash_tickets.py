@@ -115,8 +115,10 @@ def run(args) -> dict:
             harness.gunicorn(
                 workers=args.workers,
                 database_url=database_url,
-                CONTACT_RATE_LIMIT=str(args.tickets * 10),
-                LOGIN_RATE_LIMIT="1000000",
+                # The throttle stays on the path (its cost is part of a submission) but cannot refuse the bench:
+                # a one-second window keeps the counted rows per client small, as a real limit of 10 does.
+                CONTACT_RATE_LIMIT="1000000",
+                CONTACT_RATE_WINDOW="1",
             )
         )
         if database_url is None:

@@ -22,10 +22,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from . import db, i18n, security, web_errors
+    from . import db, i18n, request_limits, security, web_errors
 
     db.init_app(app)
     i18n.init_app(app)
+    request_limits.init_app(app)
     security.init_app(app)
     web_errors.init_app(app)
 
