@@ -1,14 +1,16 @@
 """Helpers for the real-browser tests: a live server, a probe that catches any script a payload runs, payloads."""
 from __future__ import annotations
 
-import logging
+import os
 import re
-import threading
+import socket
+import subprocess
+import sys
 import time
-from dataclasses import dataclass, field
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from faqbot import create_app
 
@@ -23,7 +25,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PAYLOADS_PATH = Path(__file__).resolve().parent.parent / "xss_payloads.txt"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PAYLOADS_PATH = PROJECT_ROOT / "tests" / "xss_payloads.txt"
 BEACON = "/__xss_beacon/"
 
 
@@ -38,31 +41,19 @@ def load_payloads() -> list[str]:
     return payloads
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Write the access log to the instance's logs/ folder (it is part of what the secrets sweep greps)."""
-
-    def log(self, type, message, *args):  # noqa: A002 — werkzeug's signature
-        self.server.access_log.write(f"{self.address_string()} [{type}] {message % args}\n")
-        self.server.access_log.flush()
-
-
-class _ErrorCollector(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.records: list[str] = []
-
-    def emit(self, record):
-        self.records.append(self.format(record))
-
-
 @dataclass
 class LiveServer:
+    """The app served by gunicorn (a process of its own, as in production) on a free loopback port.
+
+    `app` is an in-process twin on the same instance folder and database, for seeding and for reading what the
+    server stored; it never serves. Logs (gunicorn's access and error logs, with the app's own output) go to
+    `instance/logs/`, which the secrets sweep greps.
+    """
+
     app: object
     instance: Path
     url: str = ""
-    errors: _ErrorCollector = field(default_factory=_ErrorCollector)
-    _server: object = None
-    _thread: threading.Thread | None = None
+    process: subprocess.Popen | None = None
 
     @property
     def db(self):
@@ -72,39 +63,60 @@ class LiveServer:
     def outbox(self) -> Path:
         return Path(self.app.config["OUTBOX_DIR"])
 
-    def start(self) -> "LiveServer":
-        logs = self.instance / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(logs / "faqbot.log", encoding="utf-8")
-        file_handler.setLevel(logging.INFO)
-        self.app.logger.addHandler(file_handler)
-        self.app.logger.addHandler(self.errors)
-        self.app.logger.setLevel(logging.INFO)
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler)
-        self._server.access_log = open(logs / "access.log", "a", encoding="utf-8")
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
-        self._thread.start()
-        return self
+    @property
+    def logs(self) -> Path:
+        return self.instance / "logs"
+
+    def start(self, env: dict[str, str], workers: int = 2) -> "LiveServer":
+        self.logs.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        command = [
+            sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "2",
+            "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "--timeout", "60",
+            "--access-logfile", str(self.logs / "access.log"), "--error-logfile", str(self.logs / "server.log"),
+            "--capture-output", "faqbot:create_app()",
+        ]
+        self.process = subprocess.Popen(command, env={**os.environ, **env}, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=5) as response:
+                    if response.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{self.server_log()}")
+            time.sleep(0.1)
+
+    def server_log(self) -> str:
+        path = self.logs / "server.log"
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server.access_log.close()
-            self._server = None
-        for handler in list(self.app.logger.handlers):
-            if isinstance(handler, (logging.FileHandler, _ErrorCollector)):
-                self.app.logger.removeHandler(handler)
-                handler.close()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self.db.dispose()
 
     def assert_no_server_errors(self) -> None:
-        assert self.errors.records == [], "\n".join(self.errors.records)
+        """Nothing the app logged as an error and no traceback in the server's log."""
+        bad = [line for line in self.server_log().splitlines() if "Traceback" in line or "[ERROR]" in line or "Erreur non gérée" in line]
+        assert bad == [], self.server_log()[-5000:]
 
 
 def start_live_server(instance: Path, index_dir: Path, **config) -> LiveServer:
-    """Create the app as production would (not TESTING) on a fresh SQLite database, and serve it on loopback."""
+    """Serve the app as production would (gunicorn, not TESTING) on a fresh SQLite database in `instance`.
+
+    `config` overrides go to both processes; only settings read from the environment can be given.
+    """
     settings = {
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": f"sqlite:///{instance / 'faqbot.sqlite3'}",
@@ -113,8 +125,11 @@ def start_live_server(instance: Path, index_dir: Path, **config) -> LiveServer:
         "SMTP_HOST": "",
     }
     settings.update(config)
+    # The twin is created first: it migrates the database and builds the index before any worker starts.
     app = create_app(settings)
-    return LiveServer(app=app, instance=instance).start()
+    env = {key: str(value) for key, value in settings.items() if key != "INSTANCE_PATH"}
+    env["FAQBOT_INSTANCE_PATH"] = str(instance)
+    return LiveServer(app=app, instance=instance).start(env)
 
 
 # Installed in every frame before any page script: records alert/confirm/prompt/print, writes to window.__xss
@@ -273,18 +288,23 @@ class Visit:
     injected: list[str]
 
 
+_COLLECT_SCRIPT = (
+    "async () => { await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));"
+    " return [window.__xssHits || [], window.__cspViolations || [], (" + DOM_AUDIT_SCRIPT + ")(),"
+    " document.documentElement.textContent]; }"
+)
+
+
 def visit(page, url: str) -> Visit:
-    """Open a page, let autofocus/onerror/timers fire, and report what ran or got injected."""
+    """Open a page, let autofocus/onerror/timers fire, and report what ran or got injected (one round trip)."""
     response = page.goto(url, wait_until="load")
-    page.evaluate(SETTLE_SCRIPT)
-    hits, violations = Probe.page_hits(page)
-    injected: list[str] = []
-    for frame in page.frames:
+    hits, violations, injected, text = page.evaluate(_COLLECT_SCRIPT)
+    for frame in page.frames[1:]:  # a payload's iframe would be a frame of its own
         try:
-            injected += frame.evaluate(DOM_AUDIT_SCRIPT)
+            frame_hits, frame_violations, frame_injected, _text = frame.evaluate(_COLLECT_SCRIPT)
         except Exception:
             continue
-    text = page.evaluate("document.documentElement.textContent")
+        hits, violations, injected = hits + frame_hits, violations + frame_violations, injected + frame_injected
     return Visit(url, response.status if response else None, text, hits, violations, injected)
 
 

@@ -1,4 +1,4 @@
-"""Real-browser harness: the app served for real on loopback, Debian's Chromium driven by Playwright.
+"""Real-browser harness: the app served by gunicorn on loopback, Debian's Chromium driven by Playwright.
 
 Each server gets a fresh instance folder (database, outbox, logs); Chromium is launched once per session and each
 test gets a fresh context (cookies, storage). A failing test leaves a full-page screenshot in test-artifacts/.
@@ -49,7 +49,7 @@ def chromium():
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory, shared_index_dir):
-    """The app served by werkzeug on 127.0.0.1 with its own instance folder, for the tests of one module."""
+    """The app served by gunicorn on 127.0.0.1 with its own instance folder, for the tests of one module."""
     server = start_live_server(tmp_path_factory.mktemp("live"), shared_index_dir)
     yield server
     server.stop()

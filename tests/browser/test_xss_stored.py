@@ -30,7 +30,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, func, select
 
-from browser_support import add_staff, ascii_lower, load_payloads, login_staff, squash, start_live_server, visit
+from browser_support import (
+    add_staff, ascii_lower, load_payloads, login_staff, squash, start_live_server, visit, wait_until,
+)
 from faqbot.models import AuditEvent, SearchLog, Ticket
 
 pytestmark = pytest.mark.browser
@@ -210,7 +212,9 @@ class Campaign:
 def campaign(tmp_path_factory, shared_index_dir, chromium):
     started = time.perf_counter()
     # The per-client ticket limit (10 per 15 min) would stop the campaign after ten tickets: lifted here only.
-    server = start_live_server(tmp_path_factory.mktemp("xss"), shared_index_dir, CONTACT_RATE_LIMIT=1_000_000)
+    server = start_live_server(
+        tmp_path_factory.mktemp("xss"), shared_index_dir, CONTACT_RATE_LIMIT=1_000_000, SEARCH_LOG_FLUSH_SECONDS=0.1
+    )
     add_staff(server, ADMIN_EMAIL, ADMIN_PASSWORD, role="admin", name="Admin Campagne")
     # Log the admin in before the login campaign exhausts this address's login attempts.
     context = chromium.new_context()
@@ -292,7 +296,7 @@ def test_queues_ticket_lists_and_staff_search_run_nothing(campaign, admin_page):
     stats["payloads_shown"] = sum(t["email"] in listed for t in campaign.tickets if t["carried"].get("email"))
     assert shown == len(addresses) and stats["payloads_shown"] == stats["payloads_expected"] > 0
     # Staff search: the query comes back in the search box and the filters.
-    for ticket in campaign.tickets[::5]:
+    for ticket in campaign.tickets[::10]:
         query = urllib.parse.quote(ticket["payload"])
         problems += _check_visit("staff ticket search", admin_page, f"{url}/staff/tickets?status=tous&q={query}", [])
         value = admin_page.locator("input[name='q']").input_value()
@@ -332,8 +336,14 @@ def test_analytics_and_csv_exports_show_search_payloads_as_inert_text(campaign, 
             else:
                 status, _body = http.request("GET", "/api/search?q=" + urllib.parse.quote(payload))
                 assert status == 200
-        with server.db.sessions() as session:
-            logged = list(session.scalars(select(SearchLog.query)))
+        # The search log is buffered per worker and written in batches (SEARCH_LOG_FLUSH_SECONDS): wait for it.
+        def logged_queries():
+            with server.db.sessions() as session:
+                return list(session.scalars(select(SearchLog.query)))
+
+        wait_until(lambda: len(logged_queries()) >= len(batch), timeout=10)
+        logged = logged_queries()
+        assert len(logged) == len(batch), (len(logged), batch)
         TALLY.stored["search:query"] = TALLY.stored.get("search:query", 0) + len(logged)
         expected = sorted({ascii_lower(query.strip()) for query in logged})
         problems += _check_visit(
