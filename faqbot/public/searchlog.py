@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, update
 
 from ..db import utcnow
 from ..models import FeedbackVote, SearchLog
+from ..triage.redaction import redact_cards
 
 QUERY_MAX = 200  # the column's size
 # Popularity counts the last quarter's openings, refreshed at most this often per worker.
@@ -71,9 +72,10 @@ class SearchLogWriter:
         clicked_entry_id: str | None = None,
     ) -> str:
         """Queue one search; give back its reference (for the click links of a results page)."""
+        # A card number typed into the search box is personal data: it is masked before the log keeps it.
         row = {
-            "query": query[:QUERY_MAX],
-            "corrected_query": corrected[:QUERY_MAX] if corrected else None,
+            "query": redact_cards(query).text[:QUERY_MAX],
+            "corrected_query": redact_cards(corrected).text[:QUERY_MAX] if corrected else None,
             "result_count": result_count,
             "top_entry_id": top_entry_id,
             "clicked_entry_id": clicked_entry_id,

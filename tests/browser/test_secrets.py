@@ -1,0 +1,204 @@
+"""Secrets sweep: what the app leaves on disk must hold no card number, no clear IBAN, no password, no session cookie.
+
+1. A realistic flow against the app served by gunicorn: visitors type card numbers into free text and an IBAN into
+   the refund form (real Chromium and the JSON API), search with a card number, staff log in, reveal the IBAN,
+   reply. The instance folder is grepped while the server runs (SQLite -wal/-shm present) and after it stopped.
+2. After the whole suite (these tests are moved to the end of the run by tests/browser/conftest.py): every
+   database file, log and outbox under pytest's base temporary folder, and PostgreSQL's data directory when the
+   suite ran on PostgreSQL too, grepped for card numbers and IBANs whoever typed them and for the passwords the
+   suite's tests use.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from browser_support import PROJECT_ROOT, add_staff, login_staff, start_live_server
+from secrets_scan import card_spellings, iban_spellings, luhn_valid, scan_bytes, scan_tree
+
+pytestmark = pytest.mark.browser
+
+PARIS = ZoneInfo("Europe/Paris")
+ADMIN_PASSWORD = "Sel-de-Guerande-et-Poivre-91"
+AGENT_PASSWORD = "Tournesol-Bleu-Horizon-73"
+ADMIN = ("admin.secrets@example.test", ADMIN_PASSWORD)
+AGENT = ("agent.secrets@example.test", AGENT_PASSWORD)
+
+
+def _with_check_digit(partial: str) -> str:
+    return next(partial + str(digit) for digit in range(10) if luhn_valid(partial + str(digit)))
+
+
+CARD_TYPED_IN_MESSAGE = " ".join(re.findall("....", _with_check_digit("497010123456789")))  # Visa (CB), spaced
+CARD_TYPED_IN_FIELD = "5555-5555-5555-4444"  # Mastercard, dashes
+CARD_TYPED_COMPACT = "378282246310005"  # Amex, no separators
+CARD_IN_SEARCH = " ".join(re.findall("....", _with_check_digit("497010558812340")))
+IBAN_SUBMITTED = "FR76 3000 6000 0112 3456 7890 189"
+
+
+def _post_json(url: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory, shared_index_dir, chromium):
+    """Run the realistic flow once; yield the server (still running) and the secrets it handled."""
+    server = start_live_server(tmp_path_factory.mktemp("secrets"), shared_index_dir)
+    secrets: dict[str, list[str]] = {"password": [ADMIN[1], AGENT[1]], "cookie": []}
+    add_staff(server, *ADMIN, role="admin", name="Admin Secrets")
+    add_staff(server, *AGENT, role="agent", name="Agent Secrets")
+
+    # A trainee asks for a refund by transfer in Chromium, and types a card number into the message anyway.
+    visitor = chromium.new_context()
+    page = visitor.new_page()
+    page.goto(server.url + "/contact?reason=remboursement-virement")
+    page.get_by_role("button", name="Je dois quand même vous contacter").click()
+    for box in page.locator("input[type='checkbox']").all():
+        box.check()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("heading", name="Vos informations").wait_for()
+    page.get_by_label("Nom et prénom").fill("Inès Fabre")
+    page.get_by_label("Adresse e-mail pour vous répondre").fill("ines.fabre@example.test")
+    page.locator("#f_titulaire").fill("Inès Fabre")
+    page.locator("#f_iban").fill(IBAN_SUBMITTED)
+    page.locator("#f_bic").fill("BNPAFRPPXXX")
+    page.locator("textarea[name='message']").fill(f"Ma carte {CARD_TYPED_IN_MESSAGE} a expiré le mois dernier.")
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    page.wait_for_url("**/contact/merci/**")
+    refund_ref = page.url.rsplit("/", 1)[-1]
+    # The same visitor searches the FAQ with the number in the query (the search log is stored).
+    page.goto(server.url + "/recherche?q=" + urllib.parse.quote(f"carte {CARD_IN_SEARCH} refusée"))
+    visitor.close()
+
+    # Through the API: card numbers in free-text fields and the message.
+    today = dt.datetime.now(PARIS).date()
+    status, body = _post_json(
+        server.url + "/api/tickets",
+        {
+            "reason": "inscription-impossible",
+            "name": "Hugo Lemaire",
+            "email": "hugo.lemaire@example.test",
+            "message": f"Paiement refusé avec {CARD_TYPED_COMPACT}, j’ai pourtant tout vérifié.",
+            "confirmations": ["essai-ordinateur", "carte-verifiee", "code-3d-secure"],
+            "fields": {
+                "appareil_navigateur": "PC, Firefox",
+                "erreur_affichee": f"Carte {CARD_TYPED_IN_FIELD} refusée",
+                "stage_souhaite": f"Nantes, {today + dt.timedelta(days=30):%d/%m/%Y}",
+            },
+        },
+    )
+    assert status == 201, body
+    assert body["redactions"] >= 2
+
+    # Staff: the agent logs in, reveals the IBAN (an audited action) and replies; the admin opens analytics.
+    staff = chromium.new_context()
+    page = staff.new_page()
+    login_staff(page, server, *AGENT)
+    page.goto(f"{server.url}/staff/tickets/{refund_ref}")
+    page.get_by_role("button", name="Prendre en charge").click()
+    page.get_by_role("button", name="Afficher l’IBAN complet").click()
+    assert IBAN_SUBMITTED.replace(" ", "") in page.locator(".revealed").inner_text().replace(" ", "")
+    page.get_by_label("Réponse envoyée par e-mail au stagiaire").fill("Bonjour, le virement part cette semaine.")
+    page.get_by_role("button", name="Envoyer la réponse").click()
+    page.wait_for_url(f"**/staff/tickets/{refund_ref}")
+    secrets["cookie"] += [cookie["value"] for cookie in staff.cookies() if cookie["name"] == "session"]
+    admin = chromium.new_context()
+    admin_page = admin.new_page()
+    login_staff(admin_page, server, *ADMIN)
+    admin_page.goto(server.url + "/staff/analytics")
+    secrets["cookie"] += [cookie["value"] for cookie in admin.cookies() if cookie["name"] == "session"]
+    staff.close()
+    admin.close()
+    assert secrets["cookie"], "no session cookie captured"
+    # A cookie's signature is the part worth stealing; look for it on its own too.
+    secrets["cookie"] += [value.rsplit(".", 1)[-1] for value in secrets["cookie"]]
+    secrets["card"] = [s for card in (CARD_TYPED_IN_MESSAGE, CARD_TYPED_IN_FIELD, CARD_TYPED_COMPACT, CARD_IN_SEARCH) for s in card_spellings(card)]
+    secrets["iban"] = iban_spellings(IBAN_SUBMITTED)
+    yield server, secrets
+    server.stop()
+
+
+def _assert_clean(root: Path, secrets: dict[str, list[str]]) -> list[Path]:
+    files, findings = scan_tree(root, secrets)
+    # Logs are read as a person would: URL-encoded query strings decoded.
+    for path in files:
+        if path.suffix == ".log":
+            decoded = urllib.parse.unquote_plus(path.read_text(encoding="utf-8", errors="replace")).encode()
+            findings += [f for f in scan_bytes(decoded, path, secrets) if f not in findings]
+    assert findings == [], "\n".join(map(str, findings[:20]))
+    return files
+
+
+def test_running_server_leaves_no_secret_in_database_wal_logs_or_outbox(flow):
+    server, secrets = flow
+    files = _assert_clean(server.instance, secrets)
+    names = {path.name for path in files}
+    assert {"faqbot.sqlite3", "faqbot.sqlite3-wal", "access.log", "server.log"} <= names, names
+    assert any(path.suffix == ".eml" for path in files)  # acknowledgments and the reply were written
+
+
+def test_stopped_server_leaves_no_secret_after_the_checkpoint(flow):
+    server, secrets = flow
+    server.stop()
+    _assert_clean(server.instance, secrets)
+
+
+# --- After the whole suite -----------------------------------------------------------------------------------------
+
+
+def suite_passwords() -> list[str]:
+    """The passwords the suite's tests type (constants and JSON bodies in tests/**.py), 8 characters or more."""
+    pattern = re.compile(r"""(?:PASSWORD\w*\s*=\s*|["']password["']\s*:\s*|password\s*=\s*)["']([^"'\n]{8,})["']""")
+    found = set()
+    for path in (PROJECT_ROOT / "tests").rglob("*.py"):
+        found.update(pattern.findall(path.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _postgres_data_directory() -> Path | None:
+    url = os.environ.get("FAQBOT_TEST_POSTGRES_URL")
+    if not url:
+        return None
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("CHECKPOINT")
+            return Path(connection.exec_driver_sql("SHOW data_directory").scalar())
+    finally:
+        engine.dispose()
+
+
+def test_whole_suite_left_no_card_number_iban_or_password_on_disk(tmp_path_factory):
+    """Runs last: every instance folder the suite created (databases, -wal, logs, outboxes), and PostgreSQL."""
+    exact = {"password": suite_passwords()}
+    assert ADMIN[1] in exact["password"] and len(exact["password"]) >= 3
+    root = tmp_path_factory.getbasetemp()
+    files, findings = scan_tree(root, exact)
+    databases = [path for path in files if ".sqlite" in path.name]
+    assert databases, "the sweep found no database: is it looking in the right place?"
+    data_directory = _postgres_data_directory()
+    if data_directory is not None:
+        pg_files = [p for sub in ("base", "pg_wal") for p in (data_directory / sub).rglob("*") if p.is_file()]
+        for path in pg_files:
+            findings += scan_bytes(path.read_bytes(), path, exact)
+        files += pg_files
+    report = {"files": len(files), "databases": len(databases), "postgresql_files": len(files) - len(databases) if data_directory else 0,
+              "passwords_searched": len(exact["password"]), "findings": [str(f) for f in findings]}
+    (PROJECT_ROOT / "test-artifacts").mkdir(exist_ok=True)
+    (PROJECT_ROOT / "test-artifacts" / "secrets_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    assert findings == [], "\n".join(map(str, findings[:30]))
