@@ -69,17 +69,18 @@ def evaluate_ids(service: SearchService, cases, verbose: bool = False) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("cases", help="a YAML case file like search-dev.yaml, or 'heldout' / 'heldout2' for search_cases.py")
+    parser.add_argument("cases", help="a YAML case file like search-dev.yaml, or 'heldout' / 'heldout2' / 'heldout3' for search_cases.py")
     parser.add_argument("--faq", default=str(ROOT / "data" / "faq.yaml"))
     parser.add_argument("-v", action="store_true")
     args = parser.parse_args()
     faq = load_faq(args.faq)
     with tempfile.TemporaryDirectory() as folder:
         service = SearchService(faq, Path(folder))
-        if args.cases in ("heldout", "heldout2"):
+        if args.cases in ("heldout", "heldout2", "heldout3"):
             import search_cases
 
-            chosen = search_cases.HELDOUT if args.cases == "heldout" else search_cases.HELDOUT_2
+            chosen = {"heldout": search_cases.HELDOUT, "heldout2": search_cases.HELDOUT_2,
+                      "heldout3": search_cases.HELDOUT_3}[args.cases]
             missing = sorted({i for _q, ids in chosen for i in ids if i not in faq.by_id})
             if missing:
                 print("ids not in the FAQ:", ", ".join(missing), file=sys.stderr)
