@@ -160,6 +160,35 @@ def test_domain_synonyms_meet_on_one_token(words, group):
         assert analysis.SYNONYM_PREFIX + group in analysis.analyze(text), text
 
 
+@pytest.mark.parametrize(
+    "text, group",
+    [
+        ("c'est quoi le RII", "definition"), ("Qu’est-ce que le stage volontaire ?", "definition"),
+        ("c koi le cas 3", "definition"), ("kesako", "definition"),
+        ("stage de sensibilisation ou de récupération, c'est la même chose ?", "pareil"),
+        ("un stage c'est combien", "prix"), ("ça coûte combien", "prix"),
+    ],
+)
+def test_phrases_of_stopwords_still_say_what_is_asked(text, group):
+    assert analysis.SYNONYM_PREFIX + group in analysis.analyze(text), text
+
+
+@pytest.mark.parametrize(
+    "text, group",
+    [("est-ce que je peux payer par chèque", "definition"), ("combien de points ai-je", "prix"),
+     ("quoi faire si je suis en retard", "definition"), ("même si je suis absent", "pareil")],
+)
+def test_function_phrases_need_their_whole_phrase(text, group):
+    """A yes/no "est-ce que" is not "qu'est-ce que"; "combien" alone is not a price."""
+    assert analysis.SYNONYM_PREFIX + group not in analysis.analyze(text), text
+
+
+def test_stem_exceptions_keep_distinct_meanings_apart():
+    assert analysis.analyze("virement")[0] != analysis.analyze("viré")[0]
+    assert analysis.SYNONYM_PREFIX + "exclusion" in analysis.analyze("on m'a viré du stage")
+    assert analysis.SYNONYM_PREFIX + "exclusion" not in analysis.analyze("remboursement par virement")
+
+
 def test_sms_speak_expands_in_queries_only():
     assert "pourquoi" in analysis.analyze("pk", mode="query")
     assert analysis.analyze("jsuis", mode="query") == []  # "je suis": both stopwords

@@ -17,7 +17,7 @@ from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.lang.snowball.french import FrenchStemmer
 
 # Bump when the chain changes in a way that needs a reindex (the index folder name includes it).
-ANALYZER_VERSION = "fr-3"
+ANALYZER_VERSION = "fr-4"
 
 APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 # A word keeps its inner apostrophes and digits ("aujourd'hui", "48SI"); hyphens and everything else split.
@@ -61,6 +61,11 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "pv": ("proces", "verbal"), "asap": ("rapidement",), "urgt": ("urgent",), "rembour": ("rembourser",),
     "rembourssement": ("remboursement",), "inscri": ("inscrit",), "oqp": ("occupe",), "auj": ("aujourd'hui",),
     "ajd": ("aujourd'hui",), "dmain": ("demain",), "2main": ("demain",), "we": ("week", "end"),
+    # "g" alone is "j'ai" in SMS ("g payé", "g perdu"); no FAQ question uses a lone "g".
+    "g": ("j", "ai"), "jme": ("je", "me"), "jen": ("j", "en"),
+    # Everyday slang for the FAQ's words.
+    "paume": ("perdu",), "paumee": ("perdue",), "paumes": ("perdus",), "paumer": ("perdre",),
+    "recup": ("recuperation",),
 }
 
 # Domain synonyms: every phrase of a group also yields the group's token, at index and query time, so
@@ -117,6 +122,34 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "departement": ("departement", "region", "ville", "pres de chez moi", "proche de chez moi", "autre ville"),
     "examen": ("examen", "test", "evaluation", "controle", "note", "echouer", "rater"),
     "francais": ("francais", "langue francaise", "traducteur", "interprete", "parler francais"),
+    # Sent away from the session; "virement" (bank transfer) has its own stem, see STEM_EXCEPTIONS.
+    "exclusion": ("exclu", "exclue", "exclusion", "exclure", "vire", "viree", "virer", "renvoye", "renvoyee",
+                  "mis dehors", "mise dehors", "jete dehors", "mis a la porte"),
+    "complet": ("complet", "complets", "plein", "pleine", "plus de place", "pas de place", "surbooke"),
+    "animateur": ("animateur", "animateurs", "animatrice", "formateur", "formateurs", "formatrice", "intervenant",
+                  "intervenants", "moniteur", "psychologue", "prof"),
+    "anneeprochaine": ("annee prochaine", "an prochain", "annee suivante", "l'an prochain"),
+    "illisible": ("illisible", "endommage", "corrompu", "s'ouvre pas", "ouvre pas", "impossible d'ouvrir",
+                  "arrive pas a ouvrir", "page blanche"),
+    "doubleprelevement": ("double prelevement", "deux prelevements", "2 prelevements", "preleve deux fois",
+                          "preleve 2 fois", "debite deux fois", "debite 2 fois", "paye deux fois", "paye 2 fois",
+                          "double paiement", "double debit"),
+    "documents": ("document", "documents", "papiers", "pieces justificatives", "justificatif", "justificatifs"),
+    "utilite": ("utile", "inutile", "sert", "servir", "sert a rien", "vaut le coup"),
+    "recredit": ("recredit", "recredite", "recredites", "recrediter", "credite", "credites", "reviennent",
+                 "revenir", "regagner"),
+}
+
+# Phrases made of words the stopword list removes ("c'est quoi", "la même chose"): matched on the folded words
+# before stopwords go, so they can still name what a question asks. Each yields its group token.
+FUNCTION_PHRASES: dict[str, tuple[str, ...]] = {
+    # Written as typed, before SMS expansion: "qu'est-ce que" must stay apart from "est-ce que" (a yes/no).
+    "definition": ("qu'est ce que", "qu'est ce qu", "quest ce que", "kesako", "c'est quoi", "cest quoi", "c quoi",
+                   "c'est koi", "cest koi", "c koi", "ca veut dire quoi", "ca veut dire koi", "que veut dire",
+                   "que signifie", "ca signifie quoi", "definition"),
+    "pareil": ("la meme chose", "meme chose", "c'est pareil", "pareil", "identique", "identiques"),
+    "prix": ("c'est combien", "cest combien", "c combien", "ca coute combien", "combien ca coute", "combien coute", "combien il coute",
+             "combien pour un stage", "combien pour le stage", "combien le stage", "combien un stage"),
 }
 
 _stemmer = FrenchStemmer()
@@ -134,11 +167,18 @@ def normalise_apostrophes(text: str) -> str:
     return re.sub("[" + APOSTROPHES + "]", "'", text)
 
 
+# Snowball conflates words that mean different things here: "virement" (bank transfer) and "viré" (sent away)
+# both give "vir".
+STEM_EXCEPTIONS = {"virement": "virement", "virements": "virement"}
+
+
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
     """Snowball French stem plus a light normalisation; numbers and codes ("48si", "2024") stay as they are."""
     if _HAS_DIGIT.search(word) or len(word) <= 2:
         return word
+    if word in STEM_EXCEPTIONS:
+        return STEM_EXCEPTIONS[word]
     stemmed = _stemmer.stem(word)
     stemmed = _DOUBLED.sub(r"\1", stemmed)  # "adresse"/"adrese", "courrier"/"courier" meet
     if len(stemmed) > 5 and stemmed.endswith("er"):
@@ -160,6 +200,7 @@ class FrenchTokenizer(Tokenizer):
             start = match.start()
             # An elided particle may repeat ("qu'l'…" never does, but "jusqu'à l'…" spans two words anyway).
             elision = _ELISION.match(word)
+            particle = ""
             if elision:
                 particle = elision.group(1).lower()
                 if particle == "n":  # "n’ai pas" -> keep the negation as "ne"
@@ -169,12 +210,13 @@ class FrenchTokenizer(Tokenizer):
                 word = word[elision.end():]
                 start += elision.end()
             yield from self._emit(token, word, pos, start + start_char, start + len(word) + start_char,
-                                  positions, chars, keeporiginal)
+                                  positions, chars, keeporiginal, particle)
             pos += 1
 
     @staticmethod
-    def _emit(token, text, pos, startchar, endchar, positions, chars, keeporiginal):
+    def _emit(token, text, pos, startchar, endchar, positions, chars, keeporiginal, particle=""):
         token.text = text
+        token.elided = particle  # FunctionPhraseFilter tells "qu'est-ce que" from "est-ce que" with it
         token.boost = 1.0
         token.stopped = False
         if keeporiginal:
@@ -213,6 +255,53 @@ class AbbreviationFilter(Filter):
                 yield token
 
 
+def _surface_key(token) -> str:
+    particle = getattr(token, "elided", "")
+    return f"{fold(particle)}'{token.text}" if particle else token.text
+
+
+def _function_phrase_table() -> tuple[dict[tuple[str, ...], str], int]:
+    chain = FrenchTokenizer() | FoldFilter()
+    table = {}
+    for group, phrases in FUNCTION_PHRASES.items():
+        for phrase in phrases:
+            table.setdefault(tuple(_surface_key(t) for t in chain(phrase)), group)
+    return table, max(len(key) for key in table)
+
+
+class FunctionPhraseFilter(Filter):
+    """Add the group token of a FUNCTION_PHRASES phrase ending at this word, before stopwords remove its words."""
+
+    def __call__(self, tokens):
+        window: list[str] = []
+        first_positions: list[tuple[int | None, int | None]] = []
+        for token in tokens:
+            # Read the word before yielding it: the filters downstream rewrite the shared token (stemming).
+            window.append(_surface_key(token))
+            first_positions.append((getattr(token, "pos", None), getattr(token, "startchar", None)))
+            if len(window) > _FUNCTION_MAX:
+                window.pop(0)
+                first_positions.pop(0)
+            extra = None
+            for size in range(len(window), 0, -1):
+                group = _FUNCTION_TABLE.get(tuple(window[-size:]))
+                if group is None:
+                    continue
+                extra = token.copy()
+                extra.text = SYNONYM_PREFIX + group
+                extra.boost = 0.7
+                extra.elided = ""
+                first_pos, first_char = first_positions[-size]
+                if first_pos is not None:
+                    extra.first_pos = first_pos
+                if first_char is not None:
+                    extra.startchar = first_char
+                break
+            yield token
+            if extra is not None:
+                yield extra
+
+
 class FrenchStopFilter(Filter):
     def __call__(self, tokens):
         for token in tokens:
@@ -230,13 +319,14 @@ class FrenchStemFilter(Filter):
 
     def __call__(self, tokens):
         for token in tokens:
-            if not token.stopped:
+            if not token.stopped and not token.text.startswith(SYNONYM_PREFIX):
                 token.text = stem(token.text)
             yield token
 
 
 def _base_chain():
-    return FrenchTokenizer() | FoldFilter() | AbbreviationFilter() | FrenchStopFilter() | FrenchStemFilter()
+    return (FrenchTokenizer() | FoldFilter() | FunctionPhraseFilter() | AbbreviationFilter() | FrenchStopFilter()
+            | FrenchStemFilter())
 
 
 _BASE = _base_chain()
@@ -257,6 +347,7 @@ def _synonym_table() -> tuple[dict[tuple[str, ...], str], int]:
 
 
 SYNONYM_PREFIX = "~"  # group tokens can never collide with a word: the tokenizer never yields "~"
+_FUNCTION_TABLE, _FUNCTION_MAX = _function_phrase_table()
 _SYNONYM_TABLE, _SYNONYM_MAX = _synonym_table()
 
 
@@ -267,7 +358,7 @@ class SynonymFilter(Filter):
         window: list[Token] = []
         for token in tokens:
             yield token
-            if token.stopped:
+            if token.stopped or token.text.startswith(SYNONYM_PREFIX):
                 continue
             window.append(token.copy())
             if len(window) > _SYNONYM_MAX:
