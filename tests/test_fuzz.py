@@ -157,3 +157,30 @@ def test_tickets_any_submission(fuzz_app, unhandled, body, key):
         with fuzz_app.extensions["faqbot.db"].sessions() as session:
             ticket = session.query(Ticket).filter_by(ref=data["ref"]).one()
             assert ticket.reason in REASON_IDS
+
+
+def valid_tickets_with_hostile_text():
+    """Submissions that pass the rules, carrying hostile free text: they exercise storage, redaction and e-mail."""
+    return st.fixed_dictionaries(
+        {
+            "reason": st.just("points-ants"),
+            "name": st.text(min_size=1, max_size=200).filter(str.strip),
+            "email": st.emails().filter(lambda e: len(e) <= 254),
+            "message": hostile_text,
+            "fields": st.fixed_dictionaries({
+                "numero_demande": st.text(min_size=1, max_size=60).filter(str.strip),
+                "premier_jour_stage": st.just("2026-01-05"),
+                "second_jour_stage": st.just("2026-01-06"),
+            }),
+        }
+    )
+
+
+@FUZZ_SETTINGS
+@given(body=valid_tickets_with_hostile_text())
+def test_valid_tickets_with_hostile_text_are_stored_or_refused_cleanly(fuzz_app, unhandled, body):
+    response = fuzz_app.test_client().post("/api/tickets", json=body)
+    data = assert_sane(response, allowed=(201, 422))
+    if response.status_code == 201:
+        with fuzz_app.extensions["faqbot.db"].sessions() as session:
+            assert session.query(Ticket).filter_by(ref=data["ref"]).one().reason == "points-ants"
