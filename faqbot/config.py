@@ -66,6 +66,9 @@ def load_config(instance_path: Path) -> dict:
         "SEARCH_LOG_FLUSH_SECONDS": float(env("SEARCH_LOG_FLUSH_SECONDS")) if env("SEARCH_LOG_FLUSH_SECONDS") else None,
         # Shared store for throttling across workers; the database is used when unset.
         "REDIS_URL": env("REDIS_URL") or "",
+        # Staff login attempts per 15 minutes: per account (guessing one password), per address (spraying accounts).
+        "LOGIN_RATE_LIMIT": int(env("LOGIN_RATE_LIMIT") or 5),
+        "LOGIN_ADDRESS_RATE_LIMIT": int(env("LOGIN_ADDRESS_RATE_LIMIT") or 30),
         # Public ticket submissions (form and API) counted per client address for the whole server: an
         # acknowledgment e-mail goes to whatever address is typed, so an unthrottled form is a mail cannon.
         # A person rarely sends more than a couple of requests in a quarter of an hour; load tests raise it.
