@@ -36,11 +36,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(content_cli.content_group)
     app.cli.add_command(index_cli.index_group)
 
-    from . import api_docs, public
+    from . import api_docs, contact, public, staff
 
+    # Each area registers its own blueprints, CLI commands and hooks.
     public.init_app(app)
+    contact.init_app(app)
+    staff.init_app(app)
     api_docs.init_app(app)
-    _init_optional(app)
     return app
 
 
@@ -51,17 +53,3 @@ def _config(instance_path: Path, test_config: dict | None) -> dict:
     if test_config:
         config.update(test_config)
     return config
-
-
-def _init_optional(app: Flask) -> None:
-    """Register the areas that are built in parallel; each owns its blueprint, CLI and models."""
-    import importlib
-
-    for name in ("faqbot.contact", "faqbot.staff"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            continue
-        module.init_app(app)
