@@ -28,9 +28,9 @@ def main() -> None:
         for query in args.queries:
             correction = service.corrector.correct(query)
             print(f"\n== {query!r}" + (f" -> {correction.text!r}" if correction.changed else ""))
-            print("   terms:", " ".join(analysis.analyze(correction.text)))
-            terms = analysis.analyze(correction.text)
-            units = analysis.analyze_units(correction.text)
+            terms = [service._known_form(t) for t in analysis.analyze(correction.text)]
+            units = [(service._known_form(t), g) for t, g in analysis.analyze_units(correction.text)]
+            print("   terms:", " ".join(terms))
             bm25 = dict(service._score(terms, 50))
             for entry, score in service._ranked(terms, units, args.top):
                 precision = service._question_precision(entry.id, set(terms))

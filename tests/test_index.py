@@ -126,6 +126,15 @@ def test_french_stemming_groups_word_forms():
     assert analysis.stem("adresse") == analysis.stem("adrese")
 
 
+@pytest.mark.parametrize(
+    "forms",
+    [["reçu", "reçue", "reçois", "recevoir", "recevrai"], ["perdu", "perdre", "perte"],
+     ["reviennent", "revenir", "revenu"], ["mis", "mise", "mettre"]],
+)
+def test_irregular_verbs_meet_their_infinitive(forms):
+    assert len({analysis.analyze(word)[0] for word in forms}) == 1, forms
+
+
 def test_negation_is_kept():
     assert "pas" in analysis.analyze("pas reçu")
     assert "ne" in analysis.analyze("je n’ai rien reçu")
@@ -297,6 +306,13 @@ def test_concurrent_builders_build_once(tmp_path):
     assert not errors
     assert len(set(results)) == 1
     assert [p for p in tmp_path.iterdir() if p.is_dir()] == [results[0]]
+
+
+def test_plural_verb_forms_unknown_to_the_index_meet_the_verb(service):
+    """Snowball keeps "-ent" ("argent"); a plural the index does not know is tried as an -er verb."""
+    assert service._known_form(analysis.stem("remboursent")) == analysis.stem("rembourser")
+    assert service._known_form("zorglubent") == "zorglubent"  # no such verb in the FAQ: left alone
+    assert service.search("ils me remboursent quand", limit=1).hits[0].entry.id == "delai-remboursement"
 
 
 def test_each_thread_gets_its_own_searcher(service):

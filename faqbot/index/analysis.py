@@ -172,6 +172,24 @@ def normalise_apostrophes(text: str) -> str:
 STEM_EXCEPTIONS = {"virement": "virement", "virements": "virement"}
 
 
+def _forms(infinitive: str, forms: str) -> dict[str, str]:
+    return {form: infinitive for form in forms.split()}
+
+
+# Irregular verbs Snowball cannot join ("reçu", "reçois" and "recevoir" give three stems); the FAQ says "J'ai reçu
+# la lettre", visitors "je reçois", "pas reçue". Each form is stemmed as its infinitive.
+IRREGULAR_FORMS: dict[str, str] = {
+    **_forms("recevoir", "recu recue recus recues recois recoit recoivent recevez recevons recevrai recevras "
+                         "recevra recevrez recevront recevrais recevrait recevais recevait recevant"),
+    **_forms("perdre", "perdu perdue perdus perdues perd perds perdent perte pertes"),
+    **_forms("revenir", "reviens revient reviennent revenu revenus revenue revenues reviendra reviendront"),
+    **_forms("venir", "viens vient viennent venu venue venus venues viendra viendrai"),
+    **_forms("prendre", "pris prise prend prends prennent prendra prenez"),
+    **_forms("mettre", "mis mise mets met mettent mettra"),
+    **_forms("ouvrir", "ouvert ouverte ouvre ouvrent"),
+}
+
+
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
     """Snowball French stem plus a light normalisation; numbers and codes ("48si", "2024") stay as they are."""
@@ -179,6 +197,7 @@ def stem(word: str) -> str:
         return word
     if word in STEM_EXCEPTIONS:
         return STEM_EXCEPTIONS[word]
+    word = IRREGULAR_FORMS.get(word, word)
     stemmed = _stemmer.stem(word)
     stemmed = _DOUBLED.sub(r"\1", stemmed)  # "adresse"/"adrese", "courrier"/"courier" meet
     if len(stemmed) > 5 and stemmed.endswith("er"):
@@ -407,9 +426,15 @@ def analyze_units(text: str, mode: str = "query") -> list[tuple[str, frozenset[s
             groups.append((getattr(token, "first_pos", token.pos), token.pos, token.text))
         else:
             words.append((token.pos, token.text))
-    return [
+    units = [
         (term, frozenset(g for first, last, g in groups if first <= pos <= last)) for pos, term in words
     ]
+    # A phrase of stopwords only ("c'est quoi") is a unit of its own: it is part of what is asked.
+    positions = [pos for pos, _term in words]
+    for first, last, group in groups:
+        if not any(first <= pos <= last for pos in positions):
+            units.append((group, frozenset({group})))
+    return units
 
 
 def analyze_with_spans(text: str, mode: str = "index") -> list[tuple[str, int, int]]:

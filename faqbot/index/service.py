@@ -185,8 +185,8 @@ class SearchService:
             return SearchOutcome(query="", corrected_query=None, hits=self.popular(limit, popularity))
         correction = self.corrector.correct(query)
         effective = correction.text
-        units = analysis.analyze_units(effective)[:MAX_QUERY_TERMS]
-        terms = analysis.analyze(effective)[: MAX_QUERY_TERMS * 2]
+        units = [(self._known_form(t), g) for t, g in analysis.analyze_units(effective)[:MAX_QUERY_TERMS]]
+        terms = [self._known_form(t) for t in analysis.analyze(effective)[: MAX_QUERY_TERMS * 2]]
         if not terms:
             return SearchOutcome(query=query, corrected_query=correction.text if correction.changed else None)
         wanted = set(terms)
@@ -206,6 +206,17 @@ class SearchService:
             hits=hits,
             terms=tuple(dict.fromkeys(terms)),
         )
+
+    def _known_form(self, term: str) -> str:
+        """A verb's plural that Snowball leaves whole ("chargent") as the stem the index knows ("charg").
+
+        Snowball French keeps a final -ent because nouns end so too ("argent", "client"); those are in the index
+        and untouched here. Only a word the index does not know is tried as a first-group verb.
+        """
+        if term in self.known_terms or len(term) < 6 or not term.endswith("ent"):
+            return term
+        candidate = analysis.stem(term[:-3] + "er")
+        return candidate if candidate in self.known_terms else term
 
     def _ranked(self, terms: list[str], units: list[tuple[str, frozenset[str]]], limit: int) -> list[tuple[Entry, float]]:
         """BM25F over the fields, re-ranked by how much of the query each entry covers and vice versa.
