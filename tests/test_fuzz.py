@@ -18,7 +18,7 @@ from faqbot.models import Ticket
 from faqbot.triage.reasons import REASONS
 
 FUZZ_SETTINGS = settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,

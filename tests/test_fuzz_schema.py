@@ -14,7 +14,7 @@ from schemathesis.checks import positive_data_acceptance
 
 from faqbot.api_docs import load_spec
 
-EXAMPLES = 40
+EXAMPLES = 100
 
 
 @pytest.fixture
