@@ -21,7 +21,12 @@ IBAN_LENGTHS = {
     "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24, "SE": 24, "SI": 19,
     "SK": 24, "SM": 27,
 }
-_CARD_CANDIDATE = re.compile(rb"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+# How people write a card number: 13-19 digits in one run, or groups of four (Amex: 4-6-5) split by one space or
+# dash used throughout. Like the app's own redaction, a run glued to a letter, digit, dot or comma is not one:
+# that keeps SQLite's adjacent timestamps ("…38.542358" + "2026-11-24…") and Message-IDs ("….4978…@") out.
+_CARD_CANDIDATE = re.compile(
+    rb"(?<![\w.,])(?:\d{13,19}|\d{4}(?:( |-)\d{4}){2,3}(?:\1\d{1,3})?|\d{4}( |-)\d{6}\2\d{5})(?![\w@])"
+)
 _IBAN_CANDIDATE = re.compile(rb"(?<![A-Z0-9])([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30})(?![A-Z0-9])")
 
 

@@ -332,7 +332,9 @@ def test_analytics_and_csv_exports_show_search_payloads_as_inert_text(campaign, 
             session.execute(delete(SearchLog))
         for index, payload in enumerate(batch):
             if index % 4 == 0:  # some through the real results page (itself a view that echoes the query)
-                problems += _check_visit("public search results", admin_page, f"{url}/recherche?q={urllib.parse.quote(payload)}", [])
+                problems += _check_visit(
+                    "public search results", admin_page, f"{url}/recherche?q={urllib.parse.quote(payload)}", [payload[:200]]
+                )
             else:
                 status, _body = http.request("GET", "/api/search?q=" + urllib.parse.quote(payload))
                 assert status == 200
@@ -382,6 +384,20 @@ def _check_csv(page, url: str, expected_queries: list[str]) -> list[str]:
                 if missing:
                     problems.append(f"{dataset}.csv misses {len(missing)} queries, e.g. {missing[:2]!r}")
     return problems
+
+
+def test_escaping_alone_holds_with_the_csp_switched_off(campaign, browser_context):
+    """The CSP is the second wall: with Chromium told to ignore it, escaping alone must still stop every payload."""
+    context, probe = browser_context(storage_state=campaign.admin_state, bypass_csp=True)
+    page = context.new_page()
+    page.probe = probe
+    url = campaign.server.url
+    problems = []
+    for ticket in campaign.tickets[::3]:
+        problems += _check_visit("staff ticket page, CSP off", page, f"{url}/staff/tickets/{ticket['ref']}", [ticket["payload"]])
+    problems += _check_visit("staff audit log, CSP off", page, f"{url}/staff/journal", [])
+    problems += _check_visit("staff ticket list, CSP off", page, f"{url}/staff/tickets?status=tous", [])
+    assert problems == [], "\n".join(problems[:20])
 
 
 # --- Public views and the real form --------------------------------------------------------------------------------
@@ -462,12 +478,20 @@ def _check_visit_current(name: str, page, expected: list[str]) -> list[str]:
 
 def test_emails_are_plain_text_with_one_recipient(campaign):
     """The acknowledgments (the e-mail "preview" of what visitors get) carry visitor text only as plain text."""
+    # Line breaks in the name and message must not become headers (Bcc injection).
+    status, body = Http(campaign.server.url).request(
+        "POST", "/api/tickets",
+        json_body={"reason": "autre", "name": "Jean\r\nBcc: intrus@example.test", "email": "jean@example.test",
+                   "message": "Bonjour\r\nBcc: intrus@example.test\r\n\r\n<b>gras</b>", "confirmations": ["aucune-reponse-faq"]},
+    )
+    assert status in (201, 422), body
     mails = sorted(campaign.server.outbox.glob("*.eml"))
     assert len(mails) >= len(campaign.tickets)
     for path in mails:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert [part.get_content_type() for part in message.walk()] == ["text/plain"], path
         assert len(message.get_all("To")) == 1 and message.get_all("Bcc") is None and message.get_all("Cc") is None
+        assert "intrus@example.test" not in str(message["To"]) + str(message["Subject"])
     TALLY.view("e-mails (outbox)").update(pages=len(mails))
 
 
