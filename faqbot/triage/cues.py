@@ -26,6 +26,11 @@ SMS: dict[str, str] = {
     "recue": "recu", "recues": "recu", "resu": "recu", "dabord": "d abord", "jusqua": "jusqu a", "quil": "qu il",
     "quon": "qu on", "ya": "il y a", "narrive": "n arrive", "narrivent": "n arrivent", "jarrive": "j arrive",
     "nai": "n ai", "jaurais": "j aurais", "debiter": "debite", "prelever": "preleve",
+    "diff": "difference", "u": "eu", "nada": "rien", "tjs": "toujours", "appli": "application",
+    "pb": "probleme", "pbm": "probleme", "pcq": "parce que", "psq": "parce que", "jvais": "je vais",
+    "jveu": "je veux", "jpeu": "je peux", "chai": "je sais", "jen": "j en", "jetais": "j etais",
+    "jetai": "j etais", "recoi": "recois", "recoit": "recois",
+    "rdv": "rendez vous", "jchange": "je change", "jannule": "j annule", "annuller": "annuler",
 }
 
 # Words the cues rely on: a typed word within one or two edits of one of these is read as it.
@@ -44,6 +49,8 @@ LEXICON: tuple[str, ...] = (
     "interdit", "laisse", "rentrer", "mouline", "charge", "bouton", "marche", "fonctionne", "rien", "recu",
     "renvoie", "valide", "change", "avis", "coordonnees", "periment", "perimee", "nouvelle", "etat", "services",
     "dossier", "correction", "ministere", "rejet", "argent", "montant", "somme", "retire", "encaisse",
+    "plante", "plantee", "formulaire", "continuer", "finaliser", "application", "refoule", "desinscrire",
+    "desister", "recredite", "attente", "convocation", "supplement", "complement", "deplace", "deplacer",
 )
 
 # Concepts: regexes over the normalized text (ASCII, lower case, single spaces).
@@ -60,6 +67,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b\d+ ?(€|euros?)\b.{0,30}\b(compte|releve|banque)",
         r"\bsur mon (releve|compte bancaire)\b",
         r"\b(banque|ils|vous|on) (m )?(a|ont|avez) (bien )?(pris|preleve|debite|encaisse)",
+        # The payment shows on the bank side: statement, account, banking app.
+        r"\b(paiement|transaction|operation|montant|somme|argent|debit)\b.{0,30}\b(apparait|apparaissent|figure|visible|affiche|est sur|est bien sur|present)\b.{0,30}\b(releve|compte|banque|bancaire|application)",
+        r"\b(supplement|difference|complement|frais)\b.{0,12}\b(paye|payee|regle|reglee|debite|preleve|pris)",
+        r"\bpaye (pour|par carte|en ligne|par cb|\d+)|\bpaye le (report|changement|transfert|supplement)",
+        r"\b(somme|argent|montant|paiement)\b.{0,10}\b(partie?|sortie?|passe|parti)\b",
     ),
     # No confirmation arrived.
     "pas-de-confirmation": (
@@ -69,6 +81,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\bpas de (mail|sms|confirmation|message)",
         r"\bn ai (rien|pas|jamais) recu|\bje ne recois (rien|pas)|\brecu (aucun|rien)",
         r"\bsuis je (bien )?inscrit|\bsi je suis (bien )?inscrit|\bpas sur d etre inscrit",
+        r"\b(confirmation|mail|sms)\b.{0,10}\b(rien|zero|aucun\w*|toujours pas|jamais|pas)\b",
+        r"\b(rien|pas) (n est |n a ete |ete )?confirm\w*",
+        r"\bje suis (inscrit|inscrite) ou pas\b|\bje ne sais pas si je suis (bien )?inscrit",
     ),
     "confirmation-recue": (
         r"\b(j ai|j avais) (bien |pourtant |meme )?(recu|eu) (la |le |mon |ma |les |mes |un |une )?(confirmation|mail|sms|convocation)",
@@ -90,6 +105,12 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(veut|veulent|prend|accepte) (pas|plus) (prendre |accepter )?(ma |la |mon )?(carte|paiement|cb)",
         r"\bmessage d erreur\b|\berreur (s affiche|a chaque|au moment|lors)",
         r"\bessaye (deux|plusieurs|\d) (fois|cartes)",
+        # The site itself, with nothing else said: what they were doing on it was signing up.
+        r"\b(site|application|formulaire|page de paiement|lien)\b.{0,25}\b(marche pas|marche plus|fonctionne pas|fonctionne plus|plante\w*|bug\w*|beug\w*|bloqu\w*|inaccessible)",
+        r"\bcode\b.{0,25}\b(banque|bancaire|securite|3d)\b|\b(banque|bancaire)\b.{0,25}\bcode\b",
+        r"\b(peux|peut|arrive|parviens) pas (a )?(continuer|avancer|finaliser|terminer|aller plus loin|passer a l etape)",
+        r"\b(tente|essaye|recommence)\w*\b.{0,25}\b(payer|paiement|inscri\w*|reserv\w*)\b.{0,30}\b(erreur|refus\w*|echou\w*|rien|bloqu\w*)",
+        r"\btransaction (refusee|declinee|echouee|annulee|impossible)",
     ),
     # The withdrawal period and "Je change d'avis".
     # Said in so many words: it outweighs what the rest of the message is about.
@@ -110,10 +131,18 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\binscrit\w* il y a \d+ jours",
         r"\bdesist\w*|\bdesinscri\w*",
     ),
+    # The visitor (not the centre) wants out: "je veux annuler", "comment annuler", "j'ai annulé".
+    "veut-annuler": (
+        r"\b(je|j|on) (ne )?(veux|voudrais|souhaite|souhaiterais|aimerais|voulais|desire|peux|pourrais|dois|vais|voudrai|souhaitais)\b( \w+){0,3} (annuler|me desister|me desinscrire|me retracter|desister|desinscrire)\b",
+        r"\b(comment|possible d|moyen d|pouvoir|puis je|peut on|je peux) (faire pour )?(annuler|me desister|me desinscrire)\b",
+        r"\bj ai annule\b|\bj annule\b|\bje l ai annule|\bmon annulation\b|\bma demande d annulation",
+        r"(?<!pour )\bannuler (mon|ma|l|la|cette) (stage|inscription|reservation|place|participation|commande|achat)",
+        r"\b(je|j) (ne )?(veux|peux|pourrai|vais|souhaite) (plus|pas) (venir|faire (le|ce) stage|participer|y aller|assister)",
+    ),
     # A change of date (transfer) the visitor paid for.
     "changement-date": (
-        r"\bchang\w* (de |la |ma |mes )?(date|dates|session|stage)\b",
-        r"\b(modif\w*|deplac\w*) (de |la |ma |du |d )?(date|session|stage)\b",
+        r"\bchang\w* (de |la |ma |mes |mon |le )?(date|dates|session|stage)\b",
+        r"\b(modif\w*|deplac\w*) (de |la |ma |mon |du |d |le )?(date|session|stage)\b",
         r"\btransf(e|e)r\w*|\btransfert\w*",
         r"\breport\w*",
         r"\b(autre|nouvelle|nouveau) (date|stage|session)\b",
@@ -142,7 +171,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(pas|plus) (de|d) stage\b|\bstage (n a pas lieu|n aura pas lieu|supprime|n existe plus)",
         r"\b(n a|n aura|n aurait|n avait) pas lieu\b|\bil n y a personne\b|\bpersonne n est (venu|la)\b",
         r"\baucun (animateur|formateur|intervenant)\w*\b.{0,20}\b(venu|present|la)\b",
-        r"\bpersonne (n est )?(la|present|sur place|pour nous)\b|\bporte\w* (close|fermee\w*)|\bsalle (vide|fermee)",
+        r"\bpersonne (n est )?(la|present|sur place|pour nous)\b|\bporte\w* (est |sont |etait )?(close|fermee\w*)|\bsalle (est |etait )?(vide|fermee)",
+        r"\bpersonne (ne repond|n ouvre|pour (nous )?(ouvrir|accueillir))|\b(on )?attend\w* depuis\b",
+        r"\b(animateur|animatrice|formateur|formatrice|intervenant)\w*\b.{0,12}\b(pas|jamais) (venu|la|present|arrive)\w*|\b(animateur|animatrice|formateur|formatrice)\w* (etait |est )?absent",
     ),
     "centre-ou-sur-place": (
         r"\bcentre\b|\borganisateur\b|\banimateur\w*|\bformateur\w*|\bl hotel\b|\bsur place\b",
@@ -165,13 +196,20 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(dit|dis|disent|pretend\w*|affirm\w*) que je (ne )?(suis|serais|figure) (pas|plus)",
         r"\bpas inscrit\w*\b.{0,40}\b(alors que|pourtant|mais)\b.{0,30}\b(confirmation|mail|sms|paye)",
         r"\bpas de (reservation|inscription) a mon nom|\bne (me )?trouve pas (mon nom|mon inscription|dans)",
+        r"\b(dit|dis|disent|indique|explique|affirme|annonce|pretend|repond)\w*\b.{0,6}\bque (je|j)\b.{0,20}\b(pas|plus)\b.{0,10}\b(inscrit|sur la liste|prevu|enregistre|sur leur liste)",
+        r"\b(demande|dit|prie) de (partir|repartir|rentrer chez moi|revenir)|\brefoul\w*|\bsoi disant (pas )?(inscrit|complet|plein)",
+        r"\b(n avait|n a|n ont|n avaient) pas mon nom\b|\bmon nom (n y|y) (est|etait) pas\b",
     ),
     # Points: the State rejected the re-allocation, or the ANTS asks the centre to act.
     "points-etat": (
         r"\bants\b|\breattribu\w*|\bre attribu\w*|\bservices? de l etat|\bministere|\bservice instructeur",
         r"\b(points?|dossier|rejet\w*|transmis|stage)\b.{0,40}\bprefecture|\bprefecture\b.{0,40}\b(points?|dossier|rejet\w*)",
         r"\bpoints?\b.{0,40}\b(pas|toujours pas|jamais|non)\b.{0,20}\b(credit\w*|recredit\w*|ajout\w*|rendu\w*|recuper\w*|remis|attribu\w*|enregistr\w*)",
-        r"\b(recredit\w*|credit\w*|recuper\w*|attribu\w*)\b.{0,30}\bpoints?\b",
+        # Points not back (a problem), not "how many points does a stage give back" (a question).
+        r"\b(pas|jamais|toujours pas|aucun)\b.{0,25}\b(recredit\w*|credit\w*|recuper\w*|attribu\w*|revenu\w*|eu)\b.{0,20}\bpoints?\b",
+        r"\bpoints?\b.{0,40}\b(pas|toujours pas|jamais|rien)\b.{0,20}\b(revenu\w*|bouge|remont\w*|apparu\w*|apparai\w*|mis a jour|rajout\w*|revenus)",
+        r"\b(solde|compteur|fichier)\b.{0,30}\bpoints?\b.{0,30}\b(pas|rien|toujours|inchange|meme)\b",
+        r"\ben attente\b.{0,40}\b(organisateur|centre)\b",
         r"\b(demande|dossier)\b.{0,30}\b(rejet\w*|refus\w*)|\brejet\w*\b.{0,30}\b(demande|dossier|points?)",
         r"\bcentre (doit|devait|dois) (faire|agir|corriger|transmettre|envoyer|declarer)",
         r"\bcorrection\b.{0,30}\bdossier|\bdossier\b.{0,30}\bcorrection|\bfichier national|\bcssr\b|\bmes points\b|\bsolde de points\b",
@@ -184,6 +222,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\battestation\b|\bduplicata\b|\bhoraires?\b|\bparking\b|\bdejeuner\b|\brepas\b|\bhandicap\w*|\bacces pmr",
         r"\bavis\b.{0,20}\b(google|trustpilot|note)|\bpublicite\b|\bnewsletter|\bdesabonn\w*",
         r"\bmot de passe\b|\bidentifiant\b|\bconnecter\b|\bconnexion\b|\bchanger (mon|d) (adresse|mail|numero|nom)",
+        r"\b(deux|2|plusieurs|3|trois) fois\b.{0,25}\b(preleve|debite|paye|facture)|\b(preleve|debite|paye|facture)\w*\b.{0,25}\b(deux|2|plusieurs|trois) fois\b|\bdouble (prelevement|debit|paiement)",
+        r"\ben retard\b|\bretard\b|\bcombien de points\b|\bpermis probatoire\b|\bpermis (a|en) probatoire|\blettre 48|\b48 ?[ns]\b",
+        r"\b(reponse|repondu)\b.{0,30}\b(precedent|dernier|premier|mon) (message|mail)|\bdocuments?\b|\bpieces? (a fournir|d identite)",
     ),
 }
 
@@ -198,9 +239,19 @@ SCORES: tuple[tuple[str, tuple[str, ...], float], ...] = (
     ("acces-refuse-jour-j", ("confirmation-recue", "centre-ou-sur-place"), 1.0),
     ("inscription-impossible", ("inscription-bloquee",), 3.0),
     ("inscription-impossible", ("inscription-bloquee", "retractation"), -1.5),
+    ("inscription-impossible", ("inscription-bloquee", "veut-annuler"), -1.5),
+    # Money taken and nothing received: the payment went through, whatever the page did.
+    ("inscription-impossible", ("argent-pris", "pas-de-confirmation"), -2.0),
     ("delai-retractation", ("retractation-explicite",), 5.0),
     ("delai-retractation", ("retractation",), 3.0),
     ("delai-retractation", ("retractation", "remboursement"), 0.5),
+    # The visitor wants out: it is the withdrawal period, not a cancellation by the centre.
+    ("delai-retractation", ("veut-annuler",), 3.0),
+    ("annulation-centre", ("veut-annuler",), -2.0),
+    # Cancelled by the centre, moved to another date, and now wanting the money back: the new withdrawal period.
+    ("delai-retractation", ("annulation", "changement-date", "remboursement"), 2.0),
+    ("delai-retractation", ("annulation", "changement-date", "retractation"), 2.0),
+    ("transfert-non-confirme", ("annulation", "changement-date"), -1.0),
     ("transfert-non-confirme", ("changement-date",), 1.0),
     ("transfert-non-confirme", ("changement-date", "argent-pris"), 3.0),
     ("transfert-non-confirme", ("changement-date", "espace-pas-a-jour"), 3.0),

@@ -79,6 +79,10 @@ def _closest(token: str) -> str:
     if not match:
         return token
     candidate = match[0]
+    # In a short word one letter swapped for another mostly makes another real word ("manque" / "banque",
+    # "femme" / "ferme"): there, only a letter left out, doubled or transposed counts as a typo.
+    if len(token) < 7 and len(token) == len(candidate) and sorted(token) != sorted(candidate):
+        return token
     # Same word, other ending ("changer" / "change", "payes" / "paye"): an inflection, not a typo; the cues'
     # patterns already accept endings, and "correcting" it would lose the grammar some cues rely on.
     stem = min(len(token), len(candidate)) - 2
