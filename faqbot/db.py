@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_SECONDS = 10
 
 
 class Base(DeclarativeBase):
@@ -52,14 +53,16 @@ def make_engine(url: str) -> Engine:
     when another worker wrote meanwhile; BEGIN IMMEDIATE takes it up front and waits (busy_timeout) instead.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # Wait up to 10 s for the write lock: well under gunicorn's 30 s worker timeout, so a stalled writer
+        # surfaces as one failed request instead of workers killed in cascade while they wait.
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_on_connect(dbapi_connection, _record):
             dbapi_connection.isolation_level = None  # let us emit BEGIN ourselves
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
