@@ -192,6 +192,19 @@ def test_function_phrases_need_their_whole_phrase(text, group):
     assert analysis.SYNONYM_PREFIX + group not in analysis.analyze(text), text
 
 
+def test_what_to_do_phrases_are_not_searched_as_words():
+    assert analysis.analyze("le centre a annulé mon stage, que faire ?") == analysis.analyze("le centre a annulé mon stage")
+    assert analysis.analyze("comment faire pour payer") == analysis.analyze("payer")
+    assert analysis.stem("faire") in analysis.analyze("faire un stage")  # "faire" itself is still a word
+    assert analysis.analyze("que faire ?")  # alone, the phrase is what there is to search
+    # and the index keeps everything: a question saying "que faire" still has it.
+    assert analysis.SYNONYM_PREFIX + "quefaire" in analysis.analyze("Que dois-je faire ?", mode="index")
+
+
+def test_collapsing_double_letters_never_yields_a_stopword_or_negation():
+    assert analysis.stem("passe") != "pas" and analysis.stem("passe") == analysis.stem("passer")
+
+
 def test_stem_exceptions_keep_distinct_meanings_apart():
     assert analysis.analyze("virement")[0] != analysis.analyze("viré")[0]
     assert analysis.SYNONYM_PREFIX + "exclusion" in analysis.analyze("on m'a viré du stage")
@@ -237,10 +250,18 @@ def test_correction_fixes_one_typo_from_five_letters(corrector):
     assert corrector.correct("confirmtion cb").text == "confirmation cb"
 
 
-def test_correction_allows_two_edits_from_nine_letters(corrector):
+def test_correction_allows_two_edits_from_seven_letters(corrector):
     assert corrector.correct("rembourcemant").text == "remboursement"
-    # Under nine letters, two edits are too many: "pqiemnt" is left alone.
-    assert corrector.correct("pqiemnt").changed is False
+    assert corrector.correct("pqiemnt").text == "paiement"
+    # Under seven letters, two edits are too many: "pqiemt" is left alone.
+    assert corrector.correct("pqiemt").changed is False
+
+
+def test_correction_ties_prefer_a_swap_then_the_same_first_letter():
+    corrector = Corrector({"portable": ("portable", 1), "probable": ("probable", 5), "centre": ("centre", 1),
+                           "etre": ("être", 9)}, set())
+    assert corrector.correct_word("protable") == "portable"
+    assert corrector.correct_word("cetre") == "centre"
 
 
 def test_correction_keeps_elision_and_apostrophes(corrector):

@@ -66,6 +66,8 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     # Everyday slang for the FAQ's words.
     "paume": ("perdu",), "paumee": ("perdue",), "paumes": ("perdus",), "paumer": ("perdre",),
     "recup": ("recuperation",),
+    # Apostrophe skipped inside the word.
+    "quelquun": ("quelqu'un",), "aujourdhui": ("aujourd'hui",),
 }
 
 # Domain synonyms: every phrase of a group also yields the group's token, at index and query time, so
@@ -136,6 +138,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                           "double paiement", "double debit"),
     "documents": ("document", "documents", "papiers", "pieces justificatives", "justificatif", "justificatifs"),
     "utilite": ("utile", "inutile", "sert", "servir", "sert a rien", "vaut le coup"),
+    "depasse": ("depasse", "depassee", "depasser", "trop tard", "hors delai", "delai passe", "delai ecoule"),
     "recredit": ("recredit", "recredite", "recredites", "recrediter", "credite", "credites", "reviennent",
                  "revenir", "regagner"),
 }
@@ -147,6 +150,11 @@ FUNCTION_PHRASES: dict[str, tuple[str, ...]] = {
     "definition": ("qu'est ce que", "qu'est ce qu", "quest ce que", "kesako", "c'est quoi", "cest quoi", "c quoi",
                    "c'est koi", "cest koi", "c koi", "ca veut dire quoi", "ca veut dire koi", "que veut dire",
                    "que signifie", "ca signifie quoi", "definition"),
+    # "What do I do now": many FAQ questions end so, and the visitor's "que faire" must not weigh as "faire".
+    "quefaire": ("que faire", "quoi faire", "comment faire", "que dois je faire", "que doit on faire",
+                 "que faut il faire", "je fais comment", "je fais quoi", "on fait comment", "on fait quoi",
+                 "je dois faire quoi", "que se passe t il", "qu'est ce qui se passe", "il se passe quoi",
+                 "ca se passe comment"),
     "pareil": ("la meme chose", "meme chose", "c'est pareil", "pareil", "identique", "identiques"),
     "prix": ("c'est combien", "cest combien", "c combien", "ca coute combien", "combien ca coute", "combien coute", "combien il coute",
              "combien pour un stage", "combien pour le stage", "combien le stage", "combien un stage"),
@@ -199,7 +207,9 @@ def stem(word: str) -> str:
         return STEM_EXCEPTIONS[word]
     word = IRREGULAR_FORMS.get(word, word)
     stemmed = _stemmer.stem(word)
-    stemmed = _DOUBLED.sub(r"\1", stemmed)  # "adresse"/"adrese", "courrier"/"courier" meet
+    collapsed = _DOUBLED.sub(r"\1", stemmed)  # "adresse"/"adrese", "courrier"/"courier" meet
+    # ...but "passe" must not become the negation "pas" (nor any other stopword).
+    stemmed = stemmed if collapsed in NEGATIONS or collapsed in STOPWORDS else collapsed
     if len(stemmed) > 5 and stemmed.endswith("er"):
         stemmed = stemmed[:-2]
     elif len(stemmed) > 4 and stemmed.endswith("e"):
@@ -275,8 +285,10 @@ class AbbreviationFilter(Filter):
 
 
 def _surface_key(token) -> str:
+    # Doubled letters collapsed, as in stems: "combbien" still says "c'est combien".
     particle = getattr(token, "elided", "")
-    return f"{fold(particle)}'{token.text}" if particle else token.text
+    word = _DOUBLED.sub(r"\1", token.text)
+    return f"{fold(particle)}'{word}" if particle else word
 
 
 def _function_phrase_table() -> tuple[dict[tuple[str, ...], str], int]:
@@ -408,9 +420,36 @@ def french_analyzer():
 ANALYZER = french_analyzer()
 
 
+# Groups that say nothing about the topic ("que faire", "que se passe-t-il"): in a query, their words are not
+# searched — otherwise "que faire" would favour every entry that says "faire" and count against the rest.
+NEUTRAL_GROUPS = frozenset({SYNONYM_PREFIX + "quefaire"})
+
+
+def _positioned(text: str, mode: str) -> list[tuple[str, int, int]]:
+    """(term, first position, last position) of each token; a query's neutral phrases left out."""
+    tokens = [
+        (t.text, getattr(t, "first_pos", t.pos) if t.text.startswith(SYNONYM_PREFIX) else t.pos, t.pos)
+        for t in ANALYZER(text, positions=True, mode=mode)
+    ]
+    if mode != "query":
+        return tokens
+    spans = [(first, last) for term, first, last in tokens if term in NEUTRAL_GROUPS]
+    if not spans:
+        return tokens
+    kept = [
+        (term, first, last) for term, first, last in tokens
+        if term not in NEUTRAL_GROUPS
+        and (term.startswith(SYNONYM_PREFIX) or not any(a <= first <= b for a, b in spans))
+    ]
+    # "que faire ?" alone: nothing else to search, so search that.
+    return kept if any(not term.startswith(SYNONYM_PREFIX) for term, _f, _l in kept) else tokens
+
+
 def analyze(text: str, mode: str = "query") -> list[str]:
     """Terms of a text, in order (synonym group tokens included)."""
-    return [t.text for t in ANALYZER(text, mode=mode)]
+    if mode != "query":
+        return [t.text for t in ANALYZER(text, mode=mode)]
+    return [term for term, _first, _last in _positioned(text, mode)]
 
 
 def analyze_units(text: str, mode: str = "query") -> list[tuple[str, frozenset[str]]]:
@@ -421,11 +460,11 @@ def analyze_units(text: str, mode: str = "query") -> list[tuple[str, frozenset[s
     """
     words: list[tuple[int, str]] = []
     groups: list[tuple[int, int, str]] = []
-    for token in ANALYZER(text, positions=True, mode=mode):
-        if token.text.startswith(SYNONYM_PREFIX):
-            groups.append((getattr(token, "first_pos", token.pos), token.pos, token.text))
+    for term, first, last in _positioned(text, mode):
+        if term.startswith(SYNONYM_PREFIX):
+            groups.append((first, last, term))
         else:
-            words.append((token.pos, token.text))
+            words.append((last, term))
     units = [
         (term, frozenset(g for first, last, g in groups if first <= pos <= last)) for pos, term in words
     ]

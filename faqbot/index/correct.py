@@ -2,8 +2,9 @@
 
 A word is left alone when the index already knows it (as typed, or once stemmed), when it holds a digit (codes
 like 48SI, amounts) or when it is short: under 5 letters a single edit too often turns a word into another one.
-Otherwise the closest word of the FAQ wins: 1 edit (transpositions count as one) from 5 letters, 2 from 9; ties
-go to the word used by the most entries.
+Otherwise the closest word of the FAQ wins: 1 edit (transpositions count as one) from 5 letters, 2 from 7 (phone
+typing often slips twice in a long word); ties go to a swap of two letters, then to a word with the same first
+letter, then to the word used by the most entries.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from rapidfuzz.distance import OSA
 from . import analysis
 
 MIN_LENGTH = 5
-TWO_EDITS_FROM = 9
+TWO_EDITS_FROM = 7
 # A word this common in general French is a word, not a typo, even when the FAQ never uses it
 # ("reviennent" must not become "deviennent"); rarer entries of the frequency list include typos themselves.
 FRENCH_WORD_MIN_FREQUENCY = 40
@@ -49,7 +50,7 @@ class Corrector:
         """vocabulary: folded word -> (spelling with accents, number of entries using it); known_terms: index terms."""
         # The words of the synonym phrases are the domain's words too: known, and valid corrections.
         vocabulary = dict(vocabulary)
-        for phrases in analysis.SYNONYMS.values():
+        for phrases in (*analysis.SYNONYMS.values(), *analysis.FUNCTION_PHRASES.values()):
             for phrase in phrases:
                 for word in analysis.surface_words(phrase):
                     if word.isalpha():
@@ -64,8 +65,13 @@ class Corrector:
             return True
         if folded in analysis.ABBREVIATIONS or folded in self._french:
             return True
+        # Known through its stem only when the stem keeps most of the word: "viement" stems to "vi" (known
+        # from "vie") yet is a typo of "virement".
         terms = analysis.analyze(folded)
-        return bool(terms) and all(term in self.known_terms for term in terms)
+        return bool(terms) and all(
+            term in self.known_terms and (term.startswith(analysis.SYNONYM_PREFIX) or len(term) >= max(3, len(folded) // 2))
+            for term in terms
+        )
 
     def correct_word(self, word: str) -> str | None:
         """The corrected spelling of one word (no elision), or None to leave it as typed."""
@@ -74,7 +80,8 @@ class Corrector:
             return None
         for particle in _GLUED_PARTICLES:
             rest = folded[len(particle):]
-            if folded.startswith(particle) and len(rest) >= 4 and rest in self.vocabulary:
+            # "cetre" is "centre" mistyped, not "c'être": a glued particle comes before a content word.
+            if folded.startswith(particle) and len(rest) >= 4 and rest in self.vocabulary and rest not in analysis.STOPWORDS:
                 return particle + "'" + self.vocabulary[rest][0]
         max_edits = 2 if len(folded) >= TWO_EDITS_FROM else 1
         matches = process.extract(
@@ -82,7 +89,16 @@ class Corrector:
         )
         if not matches:
             return None
-        best = min(matches, key=lambda m: (m[1], -self.vocabulary[m[0]][1], abs(len(m[0]) - len(folded))))
+        # Ties: two letters swapped is the commonest slip on a phone ("protable" is "portable", not "probable");
+        # the first letter is rarely the wrong one ("cetre" is "centre", not "être"); a word of 5+ letters is more
+        # likely a content word than a stopword; then the word used by the most entries.
+        best = min(
+            matches,
+            key=lambda m: (
+                m[1], not _is_swap(folded, m[0]), m[0][0] != folded[0], m[0] in analysis.STOPWORDS,
+                -self.vocabulary[m[0]][1], abs(len(m[0]) - len(folded)),
+            ),
+        )
         return self.vocabulary[best[0]][0]
 
     def correct(self, text: str) -> Correction:
@@ -98,3 +114,11 @@ class Corrector:
             changed = True
         pieces.append(text[last:])
         return Correction(text="".join(pieces), changed=changed)
+
+
+def _is_swap(typed: str, word: str) -> bool:
+    """True when `word` is `typed` with two neighbouring letters exchanged."""
+    if len(typed) != len(word) or typed == word:
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(typed, word)) if a != b]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == word[diff[1]] and typed[diff[1]] == word[diff[0]]
