@@ -10,6 +10,9 @@ from pathlib import Path
 import yaml
 from markdown_it import MarkdownIt
 
+# libyaml's loader parses the FAQ ~10x faster than the pure-Python one; same safe subset of YAML.
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # HTML in the source is shown as text, never interpreted: the FAQ file must not be a way to inject markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
@@ -127,4 +130,4 @@ def parse_faq(data: dict, digest: str = "") -> Faq:
 def load_faq(path: str | Path) -> Faq:
     """Load data/faq.yaml into typed objects."""
     raw = Path(path).read_bytes()
-    return parse_faq(yaml.safe_load(raw) or {}, digest=hashlib.sha256(raw).hexdigest())
+    return parse_faq(yaml.load(raw, Loader=_YamlLoader) or {}, digest=hashlib.sha256(raw).hexdigest())

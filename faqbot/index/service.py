@@ -58,6 +58,10 @@ class SearchOutcome:
     terms: tuple[str, ...] = ()
 
 
+# (content digest, index folder) -> what SearchService derives from them; see SearchService.__init__.
+_DERIVED: dict[tuple[str, str], tuple] = {}
+
+
 class SearchService:
     """Search one FAQ; built once per process (per content version) and shared by its threads."""
 
@@ -74,42 +78,57 @@ class SearchService:
         self._local = threading.local()
         self._searchers: list = []
         self._lock = threading.Lock()
+        self.weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
+        # Everything below depends only on the content version: computed once per process and shared by every
+        # app built on it (the test suite builds hundreds of apps; a worker reloading the same file, too).
+        derived = _DERIVED.get((faq.digest, str(self.folder)))
+        if derived is None:
+            derived = self._derive(faq)
+            while len(_DERIVED) >= 8:  # a long-lived worker reloading edited content keeps only recent versions
+                _DERIVED.pop(next(iter(_DERIVED)))
+            _DERIVED[(faq.digest, str(self.folder))] = derived
+        (self.known_terms, self._table, self._doc_ids, self.corrector, self._entry_terms, self._formulations,
+         self._idf, self._unknown_idf, self._formulation_weights) = derived
+        # Analysed answer sentences per entry, for snippets (filled lazily; a dict write is atomic).
+        self._sentence_cache: dict[str, list[tuple[str, list[tuple[str, int, int]]]]] = {}
+        self._question_spans: dict[str, list[tuple[str, int, int]]] = {}
+
+    def _derive(self, faq: Faq) -> tuple:
+        """Vocabulary, score table, corrector and per-entry analyses of one content version."""
         with self.index.reader() as reader:
-            self.known_terms = {text for _field, text in reader.all_terms() if isinstance(text, str)}
-            self.known_terms |= {
+            known_terms = {text for _field, text in reader.all_terms() if isinstance(text, str)}
+            known_terms |= {
                 text.decode("utf-8") for _field, text in reader.all_terms() if isinstance(text, bytes)
             }
-        self.weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
-        self._table, self._doc_ids = self._load_scores()
+        table, doc_ids = self._load_scores()
         raw = json.loads((self.folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
-        self.corrector = Corrector({k: (v[0], v[1]) for k, v in raw.items()}, self.known_terms)
+        corrector = Corrector({k: (v[0], v[1]) for k, v in raw.items()}, known_terms)
         # Terms of each entry (all fields) and their document frequency, for the coverage factor.
-        self._entry_terms: dict[str, frozenset[str]] = {}
+        entry_terms: dict[str, frozenset[str]] = {}
         document_frequency: Counter = Counter()
         for entry in faq.entries:
             terms = frozenset(analysis.analyze(" ".join(entry_fields(faq, entry).values()), mode="index"))
-            self._entry_terms[entry.id] = terms
+            entry_terms[entry.id] = terms
             document_frequency.update(terms)
         # Each way an entry's question is phrased (question, variants), as words with their synonym groups.
-        self._formulations: dict[str, list[list[tuple[str, frozenset[str]]]]] = {
+        formulations_by_entry: dict[str, list[list[tuple[str, frozenset[str]]]]] = {
             entry.id: [analysis.analyze_units(text, mode="index") for text in (entry.question, *entry.variants)]
             for entry in faq.entries
         }
         total = max(1, len(faq.entries))
-        self._idf = {term: math.log(1 + total / df) for term, df in document_frequency.items()}
-        self._unknown_idf = math.log(1 + total)
-        self._formulation_weights: dict[str, list[tuple[list[tuple[str, frozenset[str], float]], float]]] = {}
-        for entry_id, formulations in self._formulations.items():
+        idf = {term: math.log(1 + total / df) for term, df in document_frequency.items()}
+        unknown_idf = math.log(1 + total)
+        formulation_weights: dict[str, list[tuple[list[tuple[str, frozenset[str], float]], float]]] = {}
+        for entry_id, formulations in formulations_by_entry.items():
             weighted = []
             for units in formulations:
-                items = [(term, groups, self._idf.get(term, 0.0)) for term, groups in units]
+                items = [(term, groups, idf.get(term, 0.0)) for term, groups in units]
                 mass = sum(weight for _t, _g, weight in items)
                 if mass:
                     weighted.append((items, mass))
-            self._formulation_weights[entry_id] = weighted
-        # Analysed answer sentences per entry, for snippets (filled lazily; a dict write is atomic).
-        self._sentence_cache: dict[str, list[tuple[str, list[tuple[str, int, int]]]]] = {}
-        self._question_spans: dict[str, list[tuple[str, int, int]]] = {}
+            formulation_weights[entry_id] = weighted
+        return (known_terms, table, doc_ids, corrector, entry_terms, formulations_by_entry, idf, unknown_idf,
+                formulation_weights)
 
     def _load_scores(self) -> tuple[dict[tuple[str, str], list[tuple[int, float]]], list[str]]:
         """Every (field, term) posting with its BM25F contribution, read once from the index.
