@@ -29,7 +29,7 @@ SMS: dict[str, str] = {
     "diff": "difference", "u": "eu", "nada": "rien", "tjs": "toujours", "appli": "application",
     "pb": "probleme", "pbm": "probleme", "pcq": "parce que", "psq": "parce que", "jvais": "je vais",
     "jveu": "je veux", "jpeu": "je peux", "chai": "je sais", "jen": "j en", "jetais": "j etais",
-    "jetai": "j etais", "recoi": "recois", "recoit": "recois",
+    "jetai": "j etais", "recoi": "recois", "recoit": "recois", "na": "n a", "nest": "n est",
     "rdv": "rendez vous", "jchange": "je change", "jannule": "j annule", "annuller": "annuler",
 }
 
@@ -53,12 +53,16 @@ LEXICON: tuple[str, ...] = (
     "desister", "recredite", "attente", "convocation", "supplement", "complement", "deplace", "deplacer",
 )
 
+# Up to n characters within one clause: punctuation is gone after folding, so clause words mark the boundary.
+CLAUSE = r"(?:(?!\b(?:mais|et|alors|pourtant|j ai|par contre|sauf que)\b).){{0,{}}}"
+
 # Concepts: regexes over the normalized text (ASCII, lower case, single spaces).
 CONCEPTS: dict[str, tuple[str, ...]] = {
     # Money actually left the account.
     "argent-pris": (
         r"\b(debit\w*|prelev\w*|encaiss\w*|ponction\w*)",
         r"\bj ai (bien |deja |bel et bien )?(ete )?(paye|regle|payer)\b",
+        r"\b(et|puis|ai) (j ai )?(bien )?(paye|payer|regle|reglee)\b",
         r"\b(paye|regle|payer) (le stage|mon stage|la formation|l inscription|ma place|la difference|le supplement|le complement|les frais|\d+)",
         r"\b(argent|somme|montant|sous|euros?|€) (a ete |a bien ete |est )?(pris|retire|parti|debit\w*|prelev\w*|enleve)",
         r"\b(pris|retire|enleve) (l argent|la somme|le montant|les frais|la difference|le supplement|\d+)",
@@ -75,8 +79,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     # No confirmation arrived.
     "pas-de-confirmation": (
-        r"\b(pas|rien|aucun\w*|jamais|ni|toujours pas|pas encore|sans)\b.{0,25}\b(recu|mail|sms|confirmation|nouvelle\w*|message|convocation)",
-        r"\b(mail|sms|confirmation|message)\b.{0,25}\b(pas|jamais|rien)\b.{0,15}\b(recu|arrive|venu)",
+        # A negation reaches up to the next clause ("je ne peux pas rester, j'ai payé et reçu la confirmation").
+        r"\b(pas|rien|aucun\w*|jamais|ni|toujours pas|pas encore|sans)\b" + CLAUSE.format(25) + r"\b(recu|mail|sms|confirmation|nouvelle\w*|message|convocation)",
+        r"\b(mail|sms|confirmation|message)\b.{0,25}\b(pas|jamais|rien)\b" + CLAUSE.format(15) + r"\b(recu|arrive|venu)",
         r"\b(ni mail|ni sms|ni message)\b",
         r"\bpas de (mail|sms|confirmation|message)",
         r"\bn ai (rien|pas|jamais) recu|\bje ne recois (rien|pas)|\brecu (aucun|rien)",
@@ -89,6 +94,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(j ai|j avais) (bien |pourtant |meme )?(recu|eu) (la |le |mon |ma |les |mes |un |une )?(confirmation|mail|sms|convocation)",
         r"\b(confirmation|convocation)\b.{0,20}\b(en main|sous les yeux|sur mon telephone|a la main)",
         r"\binscription (est |a ete |etait )?(bien )?confirmee",
+        r"(?<!pas )(?<!jamais )(?<!rien )(?<!aucun )\b(recu|eu) (la |le |mon |ma |les |mes |un |une )(confirmation|mail de confirmation|sms de confirmation|convocation)",
+        r"\bj ai (pourtant |bien |meme |toujours )?(le|mon|ma|la|les|mes) (mail|sms|confirmation|convocation|email)\b",
     ),
     "spams": (r"\bspams?\b|\bindesirable|\bcourrier\w* indesirable",),
     # The sign-up or payment cannot be completed.
@@ -155,6 +162,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\blancienne? (date|session)\b",
         r"\bpas (ete )?(mis|mise) a jour\b|\btoujours (l |la |le )?l?ancien(ne)?\b",
         r"\brien (dans|sur) (mon|l|le) (espace|compte)\b",
+        r"\brien (n a|n est) (change|bouge|modifie|fait)\b|\bpas (ete )?(pris|prise) en compte\b|\b(indique|affiche|montre) (encore|toujours)\b",
     ),
     # A refund by bank transfer because the card expired.
     "virement": (
@@ -164,7 +172,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(expir\w*|perim\w*)\b.{0,20}\bcarte\b",
         r"\b(nouvelle|autre) carte\b|\bchang\w* de (carte|banque)\b|\bcompte (ferme|cloture)\b|\bopposition\b",
     ),
-    "remboursement": (r"\brembours\w*|\brecredit\w*|\brendre (mon |l )?argent\b|\brecuperer (mon |l )?argent",),
+    "remboursement": (
+        r"\brembours\w*|\brecredit\w*",
+        r"\b(rendre|recuperer|recevoir|recupere|rendez|veux|voudrais|recupérer|ravoir) (mon |l |notre )?argent\b",
+    ),
     # The stage was cancelled by the centre, often at the last minute or on site.
     "annulation": (
         r"\bannul\w*",
@@ -178,7 +189,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "centre-ou-sur-place": (
         r"\bcentre\b|\borganisateur\b|\banimateur\w*|\bformateur\w*|\bl hotel\b|\bsur place\b",
         r"\b(devant|dans) (la|le|l) (salle|hotel|batiment|porte|local|centre|accueil)",
-        r"\bje suis (la|sur place|devant|arrive\w*)\b|\bsommes (la|sur place|devant)|\bon est (la|devant|sur place)",
+        r"\bje suis (la|sur place|devant|arrive\w*|au stage|a l accueil|au centre|a l hotel|dans la salle)\b|\bsommes (la|sur place|devant)|\bon est (la|devant|sur place)",
         r"\b(ce matin|aujourd hui|demain|ce week end|la veille|dernier moment|derniere minute|a l improviste|au dernier)",
         r"\b(appel\w*|telephone|prevenu\w*|sms)\b.{0,40}\bannul\w*",
     ),
@@ -189,7 +200,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(pas|plus) sur la liste|\bliste des (stagiaires|inscrits|participants|animateurs)",
         r"\bstage (est |etait )?(plein|complet)|\b(me|m ont|nous|m a) refus\w*|\brefus\w* (de me|que je)",
         r"\bcomplet(e|es|s)?\b|\bplus de place\w*|\bpas de place\w*|\bsurbook\w*|\btrop de (monde|stagiaires|participants)",
-        r"\brefus\w*\b.{0,30}\b(entree|acces|entrer|rentrer|participer|stage)|\b(entree|acces)\b.{0,20}\brefus\w*",
+        r"\brefus\w* (a |de |l |d )*(entree|acces|entrer|rentrer|participer|au stage|du stage|le stage|la formation)|\b(entree|acces)\b.{0,20}\brefus\w*",
         r"\b(laisse|laissent|laisser|veut|veulent) (pas|plus) (m )?(entrer|rentrer|participer)",
         r"\bpas (inscrit|inscrite) (selon|d apres|pour) (eux|le centre|l animateur|l hotel)",
         r"\bon m a (dit|refuse|renvoye|demande de partir)|\brenvoy\w* chez moi\b|\bmis dehors\b",
@@ -214,6 +225,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\bcentre (doit|devait|dois) (faire|agir|corriger|transmettre|envoyer|declarer)",
         r"\bcorrection\b.{0,30}\bdossier|\bdossier\b.{0,30}\bcorrection|\bfichier national|\bcssr\b|\bmes points\b|\bsolde de points\b",
     ),
+    # Choices offered (by the centre, after a cancellation).
+    "offre": (r"\bpropos\w*|\boffr\w*|\ble choix\b|\bsoit\b.{0,40}\bsoit\b|\bou (bien )?(un |le |etre )?rembours\w*",),
     # Clearly something else: data, complaints, invoices, partnerships.
     "autre-sujet": (
         r"\bdonnees (personnelles)?|\brgpd\b|\bsupprim\w* (mon|mes|toutes) (compte|donnees|informations)|\bdroit a l oubli",
@@ -249,7 +262,11 @@ SCORES: tuple[tuple[str, tuple[str, ...], float], ...] = (
     ("delai-retractation", ("veut-annuler",), 3.0),
     ("annulation-centre", ("veut-annuler",), -2.0),
     # Cancelled by the centre, moved to another date, and now wanting the money back: the new withdrawal period.
-    ("delai-retractation", ("annulation", "changement-date", "remboursement"), 2.0),
+    ("delai-retractation", ("annulation", "changement-date", "remboursement"), 3.5),
+    ("annulation-centre", ("annulation", "changement-date", "remboursement"), -1.0),
+    # ... unless the transfer or the refund is only being offered: that is the cancellation itself.
+    ("delai-retractation", ("annulation", "changement-date", "remboursement", "offre"), -3.5),
+    ("annulation-centre", ("annulation", "changement-date", "remboursement", "offre"), 1.0),
     ("delai-retractation", ("annulation", "changement-date", "retractation"), 2.0),
     ("transfert-non-confirme", ("annulation", "changement-date"), -1.0),
     ("transfert-non-confirme", ("changement-date",), 1.0),
@@ -264,6 +281,8 @@ SCORES: tuple[tuple[str, tuple[str, ...], float], ...] = (
     ("annulation-centre", ("annulation", "centre-ou-sur-place"), 2.5),
     ("acces-refuse-jour-j", ("refus-acces",), 3.5),
     ("acces-refuse-jour-j", ("refus-acces", "centre-ou-sur-place"), 1.0),
+    # "Paiement refusé" is a sign-up that failed, not a door that stayed shut.
+    ("acces-refuse-jour-j", ("inscription-bloquee",), -1.5),
     ("points-ants", ("points-etat",), 3.5),
     ("autre", ("autre-sujet",), 2.5),
 )
