@@ -66,6 +66,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     # Everyday slang for the FAQ's words.
     "paume": ("perdu",), "paumee": ("perdue",), "paumes": ("perdus",), "paumer": ("perdre",),
     "recup": ("recuperation",),
+    "doc": ("document",), "docs": ("documents",), "num": ("numero",),
     # Apostrophe skipped inside the word.
     "quelquun": ("quelqu'un",), "aujourdhui": ("aujourd'hui",),
 }
@@ -126,7 +127,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "francais": ("francais", "langue francaise", "traducteur", "interprete", "parler francais"),
     # Sent away from the session; "virement" (bank transfer) has its own stem, see STEM_EXCEPTIONS.
     "exclusion": ("exclu", "exclue", "exclusion", "exclure", "vire", "viree", "virer", "renvoye", "renvoyee",
-                  "mis dehors", "mise dehors", "jete dehors", "mis a la porte"),
+                  "mis dehors", "mise dehors", "jete dehors", "jete du stage", "mis a la porte", "expulse"),
     "complet": ("complet", "complets", "plein", "pleine", "plus de place", "pas de place", "surbooke"),
     "animateur": ("animateur", "animateurs", "animatrice", "formateur", "formateurs", "formatrice", "intervenant",
                   "intervenants", "moniteur", "psychologue", "prof"),
@@ -151,6 +152,8 @@ FUNCTION_PHRASES: dict[str, tuple[str, ...]] = {
                    "c'est koi", "cest koi", "c koi", "ca veut dire quoi", "ca veut dire koi", "que veut dire",
                    "que signifie", "ca signifie quoi", "definition"),
     # "What do I do now": many FAQ questions end so, and the visitor's "que faire" must not weigh as "faire".
+    # "How often" is the delay between two sessions.
+    "delai": ("tous les combien", "a quelle frequence", "combien de fois par an", "tous les ans"),
     "quefaire": ("que faire", "quoi faire", "comment faire", "que dois je faire", "que doit on faire",
                  "que faut il faire", "je fais comment", "je fais quoi", "on fait comment", "on fait quoi",
                  "je dois faire quoi", "que se passe t il", "qu'est ce qui se passe", "il se passe quoi",
