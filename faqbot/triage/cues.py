@@ -101,7 +101,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     # The sign-up or payment cannot be completed.
     "inscription-bloquee": (
         r"\b(impossible|n arrive pas|n y arrive pas|narrive pas|pas moyen|j arrive pas|peux pas|ne peux pas|parvien\w* pas|reussi\w* pas|echec|echoue|echec\w*)\b.{0,40}\b(inscri\w*|payer|paiement|valider|reserver|reservation|commander)",
-        r"\b(inscri\w*|paiement|payer|reservation|carte)\b.{0,40}\b(impossible|bloqu\w*|marche pas|fonctionne pas|passe pas|echou\w*|refus\w*|plante\w*|bug\w*|erreur|beug\w*)",
+        r"\b(inscri\w*|paiement|payer|reserv\w*|carte)\b.{0,40}\b(impossible|bloqu\w*|marche pas|fonctionne pas|passe pas|echou\w*|refus\w*|plante\w*|bug\w*|erreur|beug\w*)",
         r"\b(paiement|carte|transaction)\b.{0,15}\b(refus\w*|declin\w*|rejet\w*|echou\w*)",
         r"\b3d ?secure\b|\b3 d secure\b|\bcode (de )?(validation|securite|confirmation) (de|par|envoye)? ?(la |ma )?banque\b|\bcryptogramme\b|\bcvv\b",
         r"\b(page|site|ecran)\b.{0,20}\b(mouline|charge|recharge|tourne|blanche|plante|bug\w*|bloqu\w*|fige|erreur|ne repond|revient)",
@@ -118,6 +118,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(peux|peut|arrive|parviens) pas (a )?(continuer|avancer|finaliser|terminer|aller plus loin|passer a l etape)",
         r"\b(tente|essaye|recommence)\w*\b.{0,25}\b(payer|paiement|inscri\w*|reserv\w*)\b.{0,30}\b(erreur|refus\w*|echou\w*|rien|bloqu\w*)",
         r"\btransaction (refusee|declinee|echouee|annulee|impossible)",
+        r"\b(formulaire|site|page|bouton)\b.{0,15}\b(veut|veulent) (pas|plus)\b",
     ),
     # The withdrawal period and "Je change d'avis".
     # Said in so many words: it outweighs what the rest of the message is about.
@@ -170,7 +171,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\brib\b|\biban\b|\bbic\b|\bcoordonnees bancaires\b|\breleve d identite bancaire",
         r"\bcarte\b.{0,30}\b(expir\w*|perim\w*|plus valable|plus valide|n existe plus|annulee|changee|remplacee|bloquee|opposition|fermee|fin de validite)",
         r"\b(expir\w*|perim\w*)\b.{0,20}\bcarte\b",
-        r"\b(nouvelle|autre) carte\b|\bchang\w* de (carte|banque)\b|\bcompte (ferme|cloture)\b|\bopposition\b",
+        r"\b(n ai|j ai) (plus|pas) (la|ma|cette) carte\b|\b(nouvelle|autre) carte\b|\bchang\w* de (carte|banque)\b|\bcompte (ferme|cloture)\b|\bopposition\b",
     ),
     "remboursement": (
         r"\brembours\w*|\brecredit\w*",
@@ -214,7 +215,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     # Points: the State rejected the re-allocation, or the ANTS asks the centre to act.
     "points-etat": (
         r"\bants\b|\breattribu\w*|\bre attribu\w*|\bservices? de l etat|\bministere|\bservice instructeur",
-        r"\b(points?|dossier|rejet\w*|transmis|stage)\b.{0,40}\bprefecture|\bprefecture\b.{0,40}\b(points?|dossier|rejet\w*)",
+        r"\b(points?|dossier|rejet\w*|transmis|stage)\b.{0,40}\bprefecture|\bprefecture\b.{0,40}\b(points?|dossier|rejet\w*|stage|attestation)",
         r"\bpoints?\b.{0,40}\b(pas|toujours pas|jamais|non)\b.{0,20}\b(credit\w*|recredit\w*|ajout\w*|rendu\w*|recuper\w*|remis|attribu\w*|enregistr\w*)",
         # Points not back (a problem), not "how many points does a stage give back" (a question).
         r"\b(pas|jamais|toujours pas|aucun)\b.{0,25}\b(recredit\w*|credit\w*|recuper\w*|attribu\w*|revenu\w*|eu)\b.{0,20}\bpoints?\b",
@@ -284,6 +285,7 @@ SCORES: tuple[tuple[str, tuple[str, ...], float], ...] = (
     # "Paiement refusé" is a sign-up that failed, not a door that stayed shut.
     ("acces-refuse-jour-j", ("inscription-bloquee",), -1.5),
     ("points-ants", ("points-etat",), 3.5),
+    ("points-ants", ("veut-annuler",), -1.5),
     ("autre", ("autre-sujet",), 2.5),
 )
 
