@@ -168,7 +168,12 @@ def suite_passwords() -> list[str]:
     return sorted(found)
 
 
-def _postgres_data_directory() -> Path | None:
+# Planted where the sweep looks, to prove it would see a leak (a sweep that cannot find anything proves nothing).
+CANARY_CARD = " ".join(re.findall("....", _with_check_digit("401288888888188")))
+
+
+def _postgres_data_directory_with_canary() -> Path | None:
+    """PostgreSQL's data directory after a CHECKPOINT, with a canary card number written into a throw-away table."""
     url = os.environ.get("FAQBOT_TEST_POSTGRES_URL")
     if not url:
         return None
@@ -176,11 +181,43 @@ def _postgres_data_directory() -> Path | None:
 
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS secrets_canary (note text)")
+            connection.exec_driver_sql("INSERT INTO secrets_canary VALUES (%s)", (f"carte {CANARY_CARD}",))
         with engine.connect() as connection:
             connection.exec_driver_sql("CHECKPOINT")
             return Path(connection.exec_driver_sql("SHOW data_directory").scalar())
     finally:
         engine.dispose()
+
+
+def _drop_postgres_canary() -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(os.environ["FAQBOT_TEST_POSTGRES_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS secrets_canary")
+    engine.dispose()
+
+
+def test_sweep_sees_a_card_planted_in_a_sqlite_wal(tmp_path):
+    """Control: the detectors find a card number and an IBAN written through SQLite's WAL, before any checkpoint."""
+    import sqlite3
+
+    connection = sqlite3.connect(tmp_path / "canary.sqlite3")
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute("CREATE TABLE t (note TEXT)")
+    connection.execute("INSERT INTO t VALUES (?)", (f"carte {CANARY_CARD} iban {IBAN_SUBMITTED}",))
+    connection.commit()
+    files, findings = scan_tree(tmp_path)
+    connection.close()
+    assert {path.name for path in files} >= {"canary.sqlite3", "canary.sqlite3-wal"}
+    kinds = {(f.path.name, f.kind) for f in findings}
+    assert ("canary.sqlite3-wal", "card-number") in kinds and ("canary.sqlite3-wal", "iban") in kinds, findings
+    (tmp_path / "canary.sqlite3").unlink()  # not left for the whole-suite sweep
+    for leftover in tmp_path.glob("canary.sqlite3-*"):
+        leftover.unlink()
 
 
 def test_whole_suite_left_no_card_number_iban_or_password_on_disk(tmp_path_factory):
@@ -191,13 +228,20 @@ def test_whole_suite_left_no_card_number_iban_or_password_on_disk(tmp_path_facto
     files, findings = scan_tree(root, exact)
     databases = [path for path in files if ".sqlite" in path.name]
     assert databases, "the sweep found no database: is it looking in the right place?"
-    data_directory = _postgres_data_directory()
+    pg_files: list[Path] = []
+    data_directory = _postgres_data_directory_with_canary()
     if data_directory is not None:
-        pg_files = [p for sub in ("base", "pg_wal") for p in (data_directory / sub).rglob("*") if p.is_file()]
-        for path in pg_files:
-            findings += scan_bytes(path.read_bytes(), path, exact)
-        files += pg_files
-    report = {"files": len(files), "databases": len(databases), "postgresql_files": len(files) - len(databases) if data_directory else 0,
+        try:
+            pg_files = [p for sub in ("base", "pg_wal") for p in (data_directory / sub).rglob("*") if p.is_file()]
+            pg_findings = []
+            for path in pg_files:
+                pg_findings += scan_bytes(path.read_bytes(), path, exact)
+        finally:
+            _drop_postgres_canary()
+        canary = CANARY_CARD.replace(" ", "")
+        assert any(f.value == canary for f in pg_findings), "the canary written to PostgreSQL was not found"
+        findings += [f for f in pg_findings if f.value != canary]
+    report = {"files": len(files) + len(pg_files), "databases": len(databases), "postgresql_files": len(pg_files),
               "passwords_searched": len(exact["password"]), "findings": [str(f) for f in findings]}
     (PROJECT_ROOT / "test-artifacts").mkdir(exist_ok=True)
     (PROJECT_ROOT / "test-artifacts" / "secrets_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
