@@ -10,4 +10,6 @@ python3 -m venv .venv 2>/dev/null || true
 }
 .venv/bin/faqbot content check
 .venv/bin/faqbot index build
-exec .venv/bin/faqbot run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
+echo "faqbot : http://${HOST:-127.0.0.1}:${PORT:-5000}  (console support : /staff ; Ctrl+C pour arrêter)"
+# gunicorn, as in production: two workers share the database, the throttle store and the search index.
+exec .venv/bin/gunicorn --workers "${WORKERS:-2}" --bind "${HOST:-127.0.0.1}:${PORT:-5000}" "faqbot:create_app()"
