@@ -15,6 +15,7 @@ from typing import Iterable
 import yaml
 from rapidfuzz import fuzz, process
 
+from ..triage.reasons import REASONS_BY_ID
 from .curation import LINE_SIMILARITY, MIN_FUZZY_LENGTH, Progress, _identity, announces_list
 from .export import EXPORT_NAME, PROJECT_ROOT, DistinctLine, Export, fold
 from .export import raw_line_counts as default_raw_counts
@@ -23,18 +24,8 @@ from .model import Entry, Faq, parse_faq
 DEFAULT_FAQ = PROJECT_ROOT / "data" / "faq.yaml"
 DEFAULT_DROPPED = PROJECT_ROOT / "data" / "dropped.yaml"
 
-# The contact form's reasons (faqbot.triage owns them once it exposes them; the CLI prefers that list).
-CONTACT_REASONS = (
-    "debit-sans-confirmation",
-    "inscription-impossible",
-    "delai-retractation",
-    "transfert-non-confirme",
-    "remboursement-virement",
-    "annulation-centre",
-    "acces-refuse-jour-j",
-    "points-ants",
-    "autre",
-)
+# The contact form's reasons: faqbot.triage owns them (reasons are data there).
+CONTACT_REASONS: tuple[str, ...] = tuple(REASONS_BY_ID)
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 MAX_SLUG_LENGTH = 60

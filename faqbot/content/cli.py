@@ -23,14 +23,10 @@ def _progress(iterable: Iterable[T], label: str) -> Iterable[T]:
 
 
 def contact_reason_ids() -> tuple[str, ...]:
-    """The contact form's reason ids: from faqbot.triage when it exposes them, else the issue's fixed list."""
+    """The contact form's reason ids (owned by faqbot.triage)."""
     from .check import CONTACT_REASONS
 
-    try:
-        from faqbot.triage.reasons import REASONS_BY_ID
-    except ImportError:  # triage not built yet: the list the issue fixes
-        return CONTACT_REASONS
-    return tuple(REASONS_BY_ID) or CONTACT_REASONS
+    return CONTACT_REASONS
 
 
 def _instance_dir() -> Path:
