@@ -31,10 +31,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     web_errors.init_app(app)
 
     from .content import cli as content_cli
-    from .index import cli as index_cli
 
     app.cli.add_command(content_cli.content_group)
-    app.cli.add_command(index_cli.index_group)
 
     from . import api_docs, contact, public, staff
 

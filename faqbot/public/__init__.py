@@ -91,3 +91,6 @@ def init_app(app: Flask) -> None:
     if app.config.get("FAQ_WATCH", True):
         app.before_request(watcher.check)
     app.register_blueprint(bp)
+    from .cli import index_group
+
+    app.cli.add_command(index_group)

@@ -1,4 +1,4 @@
-"""`faqbot index …` commands."""
+"""`faqbot index …` commands: the web layer's, since they need the app (faqbot.index itself stays free of Flask)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,7 +18,7 @@ def index_group() -> None:
 @with_appcontext
 def build_command(force: bool) -> None:
     from ..content import load_faq
-    from .build import ensure_index
+    from ..index.build import ensure_index
 
     faq = load_faq(current_app.config["FAQ_PATH"])
     folder = ensure_index(faq, Path(current_app.config["INDEX_DIR"]), force=force)
