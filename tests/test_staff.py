@@ -653,3 +653,15 @@ def test_cli_adds_lists_and_deactivates_staff(app, db):
     assert login(client, "cli@support.test").status_code == 200
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "account_deactivated")) == 1
+
+
+def test_ticket_page_shows_field_values_the_french_way(app, agent_client):
+    ticket = make_ticket(
+        app.extensions["faqbot.db"],
+        reason="debit-sans-confirmation",
+        fields={"date_stage": "2026-12-04", "montant": 229.5},
+    )
+    page = agent_client.get(f"/staff/tickets/{ticket.ref}").get_data(as_text=True)
+    assert "vendredi 4 décembre 2026" in page
+    assert "2026-12-04" not in page
+    assert "229,5" in page

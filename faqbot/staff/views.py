@@ -130,6 +130,26 @@ def _parse_iso(value):
     return None
 
 
+def _display_value(field_type: str, value):
+    """Stored values (ISO dates, UTC instants, numbers) as a French reader expects them."""
+    from babel.dates import format_date
+    from babel.numbers import format_decimal
+
+    from ..i18n import LOCALE, format_paris
+
+    try:
+        if field_type == "date" and isinstance(value, str):
+            return format_date(dt.date.fromisoformat(value), "EEEE d MMMM y", locale=LOCALE)
+        if field_type == "datetime" and isinstance(value, str):
+            parsed = _parse_iso(value)
+            return format_paris(parsed) if parsed else value
+        if field_type == "number" and isinstance(value, (int, float)):
+            return format_decimal(value, locale=LOCALE)
+    except ValueError:
+        pass
+    return value
+
+
 def _humanize_key(key: str) -> str:
     return key.replace("_", " ").replace("-", " ").strip().capitalize()
 
@@ -143,6 +163,8 @@ def _ticket_facts(ticket: Ticket) -> dict:
         field_label = _(field.label) if field else _humanize_key(field_id)
         if field and field.choices:
             value = next((_(choice_label) for choice_value, choice_label in field.choices if choice_value == value), value)
+        elif field:
+            value = _display_value(field.type, value)
         fields.append((field_label, value))
     confirmations = []
     for item in ticket.confirmations or []:
