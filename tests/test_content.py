@@ -15,6 +15,7 @@ from faqbot.content.cli import content_group
 from faqbot.content.curation import analyse_export, render_report
 from faqbot.content.export import DEFAULT_EXPORT, EXPORT_NAME, fold, normalise_line, read_export
 from faqbot.content.sources import compute_sources, line_ranges, rewrite_sources
+from faqbot.content.writer import dump_faq
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_FAQ = ROOT / "data" / "faq.yaml"
@@ -149,8 +150,8 @@ def workspace(tmp_path):
     faq_path = tmp_path / "faq.yaml"
 
     def write(data: dict) -> Path:
-        # Leaf lists in flow style, like data/faq.yaml.
-        faq_path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None, width=110), encoding="utf-8")
+        # The stable writer's layout, like data/faq.yaml.
+        faq_path.write_text(dump_faq(data), encoding="utf-8")
         return faq_path
 
     def run(data: dict):
@@ -195,7 +196,7 @@ LONG_ANSWER = _faq_data()["entries"][0]["answer"]
         (_mutate("entries.0.question", _DELETE), "schema", "question"),
         (_mutate("entries.0.question", "Sous combien de temps suis-je remboursé"), "schema", "« ? »"),
         (_mutate("entries.0.variants", ["a", "b"]), "schema", "2 variantes"),
-        (_mutate("entries.0.variants", ["a", "b", "c", "d", "e", "f", "g"]), "schema", "7 variantes"),
+        (_mutate("entries.0.variants", [f"variante {n}" for n in range(17)]), "schema", "17 variantes"),
         (_mutate("entries.0.category", "inconnue"), "schema", "catégorie inconnue"),
         (_mutate("entries.0.tags", "remboursement"), "schema", "tags"),
         (_mutate("entries.0.sourcse", []), "schema", "champ inconnu"),
