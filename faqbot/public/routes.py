@@ -74,6 +74,9 @@ def entry(entry_id: str):
     faq = _faq()
     item = faq.by_id.get(entry_id)
     if item is None:
+        merged_into = faq.resolve(entry_id)  # an entry merged into another: old links keep working
+        if merged_into is not None:
+            return redirect(url_for("public.entry", entry_id=merged_into.id, **request.args), code=301)
         abort(404)
     _log_opening(item.id)
     category = faq.category_by_id.get(item.category)
