@@ -112,7 +112,7 @@ def _faq_data() -> dict:
             {
                 "id": "remboursement-delai",
                 "question": "Sous combien de temps suis-je remboursé ?",
-                "variants": ["delai remboursement", "quand serai-je rembourse", "j'ai annulé toujours pas d'argent"],
+                "variants": ["delai remboursement", "quand serai-je rembourse", "j’ai annulé toujours pas d’argent"],
                 "answer": "Le remboursement est effectué sous 14 jours sur la carte bancaire utilisée lors du paiement.\n\n"
                 "Si votre carte a expiré, contactez-nous via le formulaire de contact.",
                 "category": "annulation-remboursement",
@@ -155,7 +155,8 @@ def workspace(tmp_path):
         return faq_path
 
     def run(data: dict):
-        return check_faq(write(data), read_export(export_path), dropped_path, raw_line_counts={EXPORT_NAME: len(EXPORT_LINES)})
+        # The six-line fixture drops one line on purpose (83 % carried): the 97 % floor is for the real export.
+        return check_faq(write(data), read_export(export_path), dropped_path, raw_line_counts={EXPORT_NAME: len(EXPORT_LINES)}, min_carried_percent=80)
 
     return type("Workspace", (), {"export": export_path, "dropped": dropped_path, "faq": faq_path, "write": staticmethod(write), "run": staticmethod(run)})
 
@@ -256,10 +257,10 @@ def test_contact_reasons_default_to_the_issue_list():
 def test_cli_check_ok_and_failing(workspace):
     runner = CliRunner()
     faq = workspace.write(_faq_data())
-    args = ["check", "--faq", str(faq), "--export", str(workspace.export), "--dropped", str(workspace.dropped)]
+    args = ["check", "--faq", str(faq), "--export", str(workspace.export), "--dropped", str(workspace.dropped), "--min-carried", "80"]
     result = runner.invoke(content_group, args)
     assert result.exit_code == 0, result.output
-    assert "Couverture : 100.0 %" in result.output and "2 entrées, 1 marquées incomplete" in result.output
+    assert "Couverture : 100.0 %" in result.output and "2 entrées (0 masquées), 1 marquées incomplete" in result.output
     data = _faq_data()
     data["entries"][0]["contact_reason"] = "nimporte"
     workspace.write(data)

@@ -159,7 +159,7 @@ PLATFORM_LINKS: dict[str, str] = {
     "STAGE_SEARCH_URL": "https://www.prostagespermis.fr/",
     "MES_POINTS_PERMIS_URL": "https://mespoints.permisdeconduire.gouv.fr/",
     "RII_URL": "https://www.service-public.fr/particuliers/recherche?keyword=relev%C3%A9%20d%27information%20int%C3%A9gral",
-    "RECOURS_PERMIS_URL": "https://www.recourspermis.fr/",
+    "RECOURS_PERMIS_URL": "https://www.service-public.fr/particuliers/recherche?keyword=recours%20retrait%20de%20points",
 }
 LINK_PLACEHOLDER = re.compile(r"\]\(\{(?P<name>[A-Z_]+)\}\)")
 

@@ -112,7 +112,7 @@ def dump_faq(data: dict, header: str = DEFAULT_HEADER) -> str:
     for key in data:
         if key not in ("categories", "snippets", "entries"):
             out.append(f"{key}: {scalar(data[key])}")
-    out.append("categories:")
+    out.append("categories:" if data.get("categories") else "categories: []")
     for category in data.get("categories") or []:
         first = True
         for key, value in category.items():
@@ -120,7 +120,8 @@ def dump_faq(data: dict, header: str = DEFAULT_HEADER) -> str:
             lines[0] = ("  - " if first else "    ") + lines[0].lstrip()
             out += lines
             first = False
-    out.append("snippets:")
+    if "snippets" in data:
+        out.append("snippets:" if data.get("snippets") else "snippets: []")
     for snippet in data.get("snippets") or []:
         first = True
         for key, value in snippet.items():
@@ -254,3 +255,16 @@ def union_list(*lists: Iterable[str]) -> list[str]:
                 seen.add(fold(item))
                 out.append(item)
     return out
+
+
+def normalise_entry(entry: dict) -> dict:
+    """An entry in the file's typography, with normalised tags (texts for visitors and for staff alike)."""
+    entry = dict(entry)
+    for key in ("question", "answer", "incomplete", "hidden", "review", "confirm"):
+        if isinstance(entry.get(key), str):
+            entry[key] = typography(entry[key])
+    if isinstance(entry.get("variants"), list):
+        entry["variants"] = [typography(v) if isinstance(v, str) else v for v in entry["variants"]]
+    if isinstance(entry.get("tags"), list):
+        entry["tags"] = union_list([normalise_tag(t) for t in entry["tags"] if isinstance(t, str)])
+    return entry

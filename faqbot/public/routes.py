@@ -40,11 +40,12 @@ def _log_search(outcome, clicked_entry_id: str | None = None) -> str:
     )
 
 
-def contact_url(reason: str | None) -> str:
-    """The contact form opened on a reason: the contact area's route when it is installed."""
+def contact_url(reason: str | None, search: str | None = None) -> str:
+    """The contact form opened on a reason; `search` (a logged search's reference) says which search failed."""
+    args = {key: value for key, value in (("reason", reason), ("s", search)) if value}
     if "contact.start" in current_app.view_functions:
-        return url_for("contact.start", reason=reason) if reason else url_for("contact.start")
-    return "/contact" + (("?" + urlencode({"reason": reason})) if reason else "")
+        return url_for("contact.start", **args)
+    return "/contact" + (("?" + urlencode(args)) if args else "")
 
 
 @bp.app_context_processor
