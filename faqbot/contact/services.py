@@ -186,3 +186,16 @@ def clean_faq_ids(raw: object) -> list[str]:
     # Any JSON value may arrive from the API (true, 5, {…}): only a string or a list can carry ids.
     items = raw.split(",") if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
     return [item for item in (str(i).strip() for i in items) if re.fullmatch(r"[a-z0-9-]{1,120}", item)][:20]
+
+
+def record_search_contact(reference: str | None) -> None:
+    """Remember that the logged search `reference` was followed by the contact form (the content loop lists it)."""
+    from ..models import SearchContact
+    from ..public.searchlog import at_of
+
+    at = at_of(reference)
+    if at is None:
+        return
+    database = current_app.extensions["faqbot.db"]
+    with database.transaction() as session:
+        session.add(SearchContact(search_at=at, at=now()))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..content import load_faq
+from ..content.overlay import load_served_faq, overlay_version
 from ..index import SearchService
 from . import searchlog
 from .routes import bp
@@ -32,6 +32,7 @@ class ContentWatcher:
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._stamp = None
+        self._overlay_version = None
         self.load()
 
     def _file_stamp(self):
@@ -41,9 +42,27 @@ class ContentWatcher:
             return None
         return (stat.st_mtime_ns, stat.st_size)
 
+    def _current_overlay_version(self):
+        """The database overlay's version (proposals accepted in the console); None if it cannot be read."""
+        database = self.app.extensions.get("faqbot.db")
+        if database is None:
+            return None
+        try:
+            with database.sessions() as session:
+                return overlay_version(session)
+        except Exception:  # no table yet (AUTO_MIGRATE off), database down: serve the file alone
+            return None
+
     def load(self) -> None:
         stamp = self._file_stamp()
-        faq = load_faq(self.path)
+        database = self.app.extensions.get("faqbot.db")
+        links = platform_links(self.app.config)
+        self._overlay_version = self._current_overlay_version()
+        if database is not None and self._overlay_version is not None:
+            with database.sessions() as session:
+                faq = load_served_faq(self.path, session, links)
+        else:
+            faq = load_served_faq(self.path, None, links)
         previous = self.app.extensions.get("faqbot.faq")
         if previous is not None and previous.digest == faq.digest:
             self._stamp = stamp
@@ -57,20 +76,37 @@ class ContentWatcher:
             # Threads holding the old service finish their request with it; its files stay readable.
             self.app.logger.info("FAQ rechargée : %s entrées", len(faq.entries))
 
-    def check(self) -> None:
+    def check(self, force: bool = False) -> None:
         now = time.monotonic()
-        if now - self._checked_at < RELOAD_CHECK_SECONDS:
+        if now - self._checked_at < RELOAD_CHECK_SECONDS and not force:
             return
         with self._lock:
-            if now - self._checked_at < RELOAD_CHECK_SECONDS:
+            if now - self._checked_at < RELOAD_CHECK_SECONDS and not force:
                 return
             self._checked_at = now
             stamp = self._file_stamp()
-            if stamp is not None and stamp != self._stamp:
+            # An accepted proposal changes the overlay's version in the shared database: every worker of every
+            # host sees it at its next check (one indexed SELECT every RELOAD_CHECK_SECONDS).
+            if (stamp is not None and stamp != self._stamp) or self._current_overlay_version() != self._overlay_version:
                 try:
                     self.load()
                 except Exception:  # a half-saved or invalid file: keep serving the content we have
                     self.app.logger.exception("Rechargement de la FAQ impossible ; contenu précédent conservé")
+
+
+def platform_links(config) -> dict[str, str]:
+    """The platform URLs the FAQ's `{NAME}` link targets resolve to (settings with documented defaults)."""
+    from ..content.model import PLATFORM_LINKS
+
+    return {name: config.get(name) or default for name, default in PLATFORM_LINKS.items()}
+
+
+def reload_content(app: Flask) -> None:
+    """Reload the served FAQ now (after an accepted proposal: this worker need not wait for its next check)."""
+    watcher = app.extensions.get("faqbot.content_watcher")
+    if watcher is not None:
+        with watcher._lock:
+            watcher.load()
 
 
 def init_app(app: Flask) -> None:
