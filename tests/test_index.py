@@ -154,11 +154,17 @@ def test_numbers_and_codes_stay_tokens():
     "words, group",
     [
         (["CB", "carte bleue", "carte bancaire", "carte de crédit"], "cartebancaire"),
-        (["rétractation", "annulation", "changer d'avis", "changer d’avis"], "annulation"),
+        (["rétractation", "changer d'avis", "changer d’avis", "je change d'avis"], "retractation"),
+        (["annulation", "annuler", "se désister"], "annulation"),
         (["rembourser", "remboursement"], "remboursement"),
         (["RII", "relevé d'information intégral", "relevé d’information intégral"], "rii"),
-        (["48N", "48 N", "lettre 48N"], "48n"),
-        (["48SI", "48 SI"], "48si"),
+        (["48N", "48 N", "lettre 48N"], "lettre48n"),
+        (["48SI", "48 SI"], "lettre48si"),
+        (["carton rose", "permis de conduire"], "permisconduire"),
+        (["pas venu", "absent", "raté le stage"], "absence"),
+        (["tribunal", "juge", "juridiction", "ordonnance pénale"], "justice"),
+        (["relevé intégral", "RII"], "rii"),
+        (["jeune conducteur", "permis probatoire", "permis de moins de 3 ans"], "probatoire"),
         (["ANTS", "Agence nationale des titres sécurisés"], "ants"),
         (["CPF", "compte personnel de formation"], "cpf"),
         (["mail", "e-mail", "email", "courriel"], "courriel"),
@@ -174,7 +180,7 @@ def test_domain_synonyms_meet_on_one_token(words, group):
     [
         ("c'est quoi le RII", "definition"), ("Qu’est-ce que le stage volontaire ?", "definition"),
         ("c koi le cas 3", "definition"), ("kesako", "definition"),
-        ("stage de sensibilisation ou de récupération, c'est la même chose ?", "pareil"),
+        ("stage de sensibilisation ou de récupération, c'est la même chose ?", "terminologie"),
         ("un stage c'est combien", "prix"), ("ça coûte combien", "prix"),
     ],
 )
@@ -185,7 +191,7 @@ def test_phrases_of_stopwords_still_say_what_is_asked(text, group):
 @pytest.mark.parametrize(
     "text, group",
     [("est-ce que je peux payer par chèque", "definition"), ("combien de points ai-je", "prix"),
-     ("quoi faire si je suis en retard", "definition"), ("même si je suis absent", "pareil")],
+     ("quoi faire si je suis en retard", "definition"), ("même si je suis absent", "terminologie")],
 )
 def test_function_phrases_need_their_whole_phrase(text, group):
     """A yes/no "est-ce que" is not "qu'est-ce que"; "combien" alone is not a price."""
@@ -227,14 +233,26 @@ def test_spans_point_at_the_source_text():
     assert by_term[analysis.stem("expiree")] == "expirée"
 
 
-def test_synonym_phrases_never_shrink_to_a_common_word():
-    """A multi-word phrase reduced to one term would tag every use of that word (e.g. "48 si" -> "48")."""
-    allowed = {("conect",), ("retard",)}
-    for phrases in analysis.SYNONYMS.values():
-        for phrase in phrases:
-            terms = analysis._phrase_terms(phrase)
-            if len(phrase.split()) > 1 and len(terms) < 2:
-                assert terms in allowed, phrase
+def test_thesaurus_forms_never_shrink_to_a_common_word():
+    """A multi-word form reduced to one term would tag every use of that word (e.g. "48 si" -> "48"), unless that
+    word is itself a form of the same concept (then the file says so explicitly)."""
+    for concept in analysis.THESAURUS.concepts:
+        single = {analysis._phrase_terms(f) for f in concept.all_forms if len(analysis.surface_words(f)) == 1}
+        for form in concept.all_forms:
+            terms = analysis._phrase_terms(form)
+            if len(analysis.surface_words(form)) > 1 and len(terms) < 2:
+                assert terms in single, (concept.id, form)
+
+
+def test_a_negative_form_vetoes_its_concept():
+    """« annulé par le centre » is not the visitor cancelling; the centre's cancellation is read instead."""
+    terms = analysis.analyze("mon stage a été annulé par le centre")
+    assert "~annulationcentre" in terms and "~annulation" not in terms
+    assert "~annulation" in analysis.analyze("je veux annuler mon stage")
+
+
+def test_a_concept_is_read_once_over_overlapping_forms():
+    assert analysis.analyze("je veux annuler mon stage").count("~annulation") == 1
 
 
 # -- correction -------------------------------------------------------------------------------------------------

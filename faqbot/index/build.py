@@ -58,7 +58,7 @@ def entry_fields(faq: Faq, entry) -> dict[str, str]:
 def build_key(faq: Faq) -> str:
     """Folder name of the build: changes with the content and with the analyzer."""
     source = (Path(__file__).parent / "analysis.py").read_bytes() + Path(__file__).read_bytes()
-    code = hashlib.sha256(source).hexdigest()[:12]
+    code = hashlib.sha256(source + analysis.THESAURUS.digest.encode()).hexdigest()[:12]
     content = faq.digest or hashlib.sha256(repr(faq.entries).encode()).hexdigest()
     return f"{analysis.ANALYZER_VERSION}-{code}-{content[:16]}"
 

@@ -48,10 +48,11 @@ class Correction:
 class Corrector:
     def __init__(self, vocabulary: dict[str, tuple[str, int]], known_terms: set[str]):
         """vocabulary: folded word -> (spelling with accents, number of entries using it); known_terms: index terms."""
-        # The words of the synonym phrases are the domain's words too: known, and valid corrections.
+        # The words of the thesaurus forms are the domain's words too: known, and valid corrections.
         vocabulary = dict(vocabulary)
-        for phrases in (*analysis.SYNONYMS.values(), *analysis.FUNCTION_PHRASES.values()):
-            for phrase in phrases:
+        # (Not the SMS and misspelt forms: those are typed by visitors, never corrections to offer.)
+        for concept in analysis.THESAURUS.concepts:
+            for phrase in (*concept.forms.get("legal", ()), *concept.forms.get("everyday", ()), *concept.idioms):
                 for word in analysis.surface_words(phrase):
                     if word.isalpha():
                         vocabulary.setdefault(word, (word, 0))

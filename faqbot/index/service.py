@@ -164,7 +164,7 @@ class SearchService:
         """(entry id, BM25F score) of the best entries: the in-memory equivalent of `_build_query`'s query."""
         totals: dict[int, float] = {}
         for term, count in Counter(terms).items():
-            weight = SYNONYM_WEIGHT if term.startswith(analysis.SYNONYM_PREFIX) else 1.0
+            weight = analysis.CONCEPT_WEIGHTS.get(term, SYNONYM_WEIGHT) if term.startswith(analysis.SYNONYM_PREFIX) else 1.0
             weight *= min(count, 2) ** 0.5
             for name in FIELDS:
                 postings = self._table.get((name, term))
@@ -285,7 +285,7 @@ class SearchService:
         counts = Counter(terms)
         clauses = []
         for term, count in counts.items():
-            weight = SYNONYM_WEIGHT if term.startswith(analysis.SYNONYM_PREFIX) else 1.0
+            weight = analysis.CONCEPT_WEIGHTS.get(term, SYNONYM_WEIGHT) if term.startswith(analysis.SYNONYM_PREFIX) else 1.0
             weight *= min(count, 2) ** 0.5
             clauses.append(
                 wq.Or([wq.Term(name, term, boost=FIELD_BOOSTS[name] * weight) for name in FIELDS])
