@@ -302,6 +302,15 @@ def test_correction_of_known_words_changes_nothing(corrector):
     assert outcome.text == "remboursement par carte bancaire"
 
 
+@pytest.mark.parametrize("typed, meant", [("kestion", "question"), ("kestions", "questions"), ("quelle", None)])
+def test_sms_k_for_qu_is_read_as_qu_never_as_another_word(service, typed, meant):
+    """Issue 14: « kestion » is « question », never « gestion » (one edit away)."""
+    outcome = service.correct(f"une {typed} sur mon stage")
+    assert "gestion" not in outcome.text
+    assert analysis.stem("question") in analysis.analyze(outcome.text) or meant is None
+    assert service.corrector.correct_word("kelle") == "quelle"
+
+
 def test_corrector_prefers_frequent_words_on_ties():
     corrector = Corrector({"stage": ("stage", 40), "stade": ("stade", 1)}, known_terms=set())
     assert corrector.correct_word("stagz") in {"stage"}

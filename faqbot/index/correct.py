@@ -84,6 +84,13 @@ class Corrector:
             # "cetre" is "centre" mistyped, not "c'être": a glued particle comes before a content word.
             if folded.startswith(particle) and len(rest) >= 4 and rest in self.vocabulary and rest not in analysis.STOPWORDS:
                 return particle + "'" + self.vocabulary[rest][0]
+        # Phonetic SMS spelling: "k" for "qu" ("kestion" is "question", never "gestion"; "kelle", "pourkoi").
+        if "k" in folded:
+            phonetic = folded.replace("k", "qu")
+            if phonetic in self.vocabulary:
+                return self.vocabulary[phonetic][0]
+            if phonetic in self._french:
+                return phonetic
         max_edits = 2 if len(folded) >= TWO_EDITS_FROM else 1
         matches = process.extract(
             folded, self._choices, scorer=OSA.distance, score_cutoff=max_edits, limit=20
