@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from faqbot.index import SearchService, ensure_index
 from faqbot.index import analysis
 from faqbot.index.build import READY_FILE, build_key
 from faqbot.index.correct import Corrector
+from faqbot.index import service as service_module
 
 # A small FAQ written for these tests, so they do not move while the real one is being curated.
 FAQ_DATA = {
@@ -412,3 +414,104 @@ def test_in_memory_scores_equal_whoosh_bm25f(service, query):
     reference = service.whoosh_scores(terms, 20)
     assert ours, query
     assert {i: round(s, 4) for i, s in ours} == {i: round(s, 4) for i, s in reference}
+
+
+# -- tables built with the index ----------------------------------------------------------------------------------
+
+
+def test_index_artefacts_load_identical_scores_to_a_fresh_analysis(tmp_path):
+    """What a worker loads from disk is exactly what analysing the FAQ again gives, and Whoosh agrees."""
+    import json
+
+    import numpy as np
+
+    from faqbot.index import tables
+    from faqbot.index.build import VOCABULARY_FILE, open_index
+
+    faq = make_faq()
+    folder = ensure_index(faq, tmp_path)
+    stored = tables.SearchTables.load(folder)
+    index = open_index(folder)
+    try:
+        vocabulary = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        fresh = tables.derive(faq, index, vocabulary)
+    finally:
+        index.close()
+    assert stored.doc_ids == fresh.doc_ids
+    assert stored.term_slices == fresh.term_slices and stored.passage_slices == fresh.passage_slices
+    for name in ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage"):
+        assert np.array_equal(getattr(stored, name), getattr(fresh, name)), name
+    assert [stored.detail(i) for i in range(stored.entry_count)] == [fresh.detail(i) for i in range(fresh.entry_count)]
+    assert stored.vocabulary == fresh.vocabulary and stored.known_terms == fresh.known_terms
+    # And a service reading those tables scores like the fresh analysis, term for term.
+    service = SearchService(faq, tmp_path)
+    for query in ("remboursement carte bleue", "lettre 48N", "c koi le RII", "j'ai changé d'avis"):
+        terms = analysis.analyze(query)
+        totals = np.zeros(fresh.entry_count)
+        for term, count in Counter(terms).items():
+            postings = fresh.postings(term)
+            if postings is not None:
+                totals[postings[0]] += service_module.term_weight(term, count) * postings[1]
+        expected = {fresh.doc_ids[d]: round(float(totals[d]), 9) for d in np.flatnonzero(totals)}
+        assert expected, query
+        assert {i: round(s, 9) for i, s in service._score(terms, 50)} == expected
+    service.close()
+
+
+def test_a_build_holds_its_tables(tmp_path):
+    from faqbot.index.tables import TABLES_FILE, SearchTables
+
+    folder = ensure_index(make_faq(), tmp_path)
+    assert SearchTables.load(folder).doc_ids == [e["id"] for e in FAQ_DATA["entries"]]
+    (folder / TABLES_FILE).write_bytes(b"not a pickle of ours")
+    with pytest.raises(Exception):
+        SearchTables.load(folder)
+
+
+# -- rankings pinned on the project's own bench cases (bench/search_cases.py, never evaluation wording) ----------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def real_service(tmp_path_factory):
+    from faqbot.content import load_faq
+
+    built = SearchService(load_faq(ROOT / "data" / "faq.yaml"), tmp_path_factory.mktemp("real-index"))
+    yield built
+    built.close()
+
+
+def _bench_cases():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import search_cases
+
+    return [("heldout", search_cases.HELDOUT), ("heldout2", search_cases.HELDOUT_2), ("heldout3", search_cases.HELDOUT_3)]
+
+
+# Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
+# pinned too, so that a change which fixes one shows here and is recorded.
+KNOWN_MISSES = {
+    "heldout": 4, "heldout2": 3, "heldout3": 3,
+}
+
+
+@pytest.mark.parametrize("name, cases", _bench_cases(), ids=lambda v: v if isinstance(v, str) else "")
+def test_rankings_of_the_bench_cases_are_pinned(real_service, name, cases):
+    """Issue 13: relevance unchanged by the speed work. Every case keeps its answer in the top 3, and the number
+    answered first does not fall (a FAQ merge that renames entries must update bench/search_cases.py)."""
+    faq_ids = set(real_service.faq.by_id)
+    misses, outside_top3 = [], []
+    for query, wanted in cases:
+        wanted = [w for w in wanted if w in faq_ids]
+        if not wanted:
+            continue
+        ids = [hit.entry.id for hit in real_service.search(query, limit=10).hits]
+        if ids[:1] != [] and ids[0] not in wanted:
+            misses.append(query)
+        if not set(ids[:3]) & set(wanted):
+            outside_top3.append(query)
+    assert len(misses) <= KNOWN_MISSES[name], misses
+    assert len(outside_top3) <= (1 if name == "heldout3" else 0), outside_top3

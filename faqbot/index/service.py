@@ -31,7 +31,7 @@ MAX_QUERY_TERMS = query_analysis.MAX_QUERY_TERMS
 SNIPPET_CHARS = 240
 SYNONYM_WEIGHT = 0.6  # a concept token's default weight against the visitor's own word (thesaurus `weight`)
 # The best answer sentence's BM25 adds this share to an entry's score: a fact stated in one sentence counts.
-PASSAGE_WEIGHT = 0.5
+PASSAGE_WEIGHT = 0.15
 # Candidates re-ranked by query coverage, and how strongly coverage counts.
 RERANK_DEPTH = 30
 COVERAGE_POWER = 1.0
@@ -246,24 +246,31 @@ class SearchService:
                 held |= self.tables.holds(group, candidates)
             covered += weight * held
         query_terms = set(weights)
-        ranked = []
-        for position, docnum in enumerate(candidates):
+        # Re-rank with a bound: the precision factor lies in [1 - PRECISION_WEIGHT, 1], so once a candidate's best
+        # possible score falls below the limit-th exact score, neither it nor any after it can enter the results.
+        bounds = totals[candidates] * (covered / total) ** COVERAGE_POWER
+        ranked: list[tuple[int, float]] = []
+        for position in np.argsort(-bounds, kind="stable"):
+            if len(ranked) >= limit and bounds[position] < ranked[limit - 1][1]:
+                break
+            docnum = int(candidates[position])
             if self._entries[docnum] is None:
                 continue
-            precision = self._question_precision(int(docnum), query_terms)
-            factor = (covered[position] / total) ** COVERAGE_POWER * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
-            passage = None
-            if best_passage[docnum] > 0:
-                passage = int(np.argmax(passage_scores[first[docnum]: first[docnum + 1]]))
-            ranked.append((int(docnum), float(totals[docnum]) * factor, passage))
-        ranked.sort(key=lambda item: -item[1])
-        return ranked[:limit]
+            precision = self._question_precision(docnum, query_terms)
+            score = float(bounds[position]) * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
+            ranked.append((docnum, score))
+            ranked.sort(key=lambda item: -item[1])
+        # The excerpt is the best sentence of the entries returned (and of those only).
+        return [
+            (docnum, score, int(np.argmax(passage_scores[first[docnum]: first[docnum + 1]])) if best_passage[docnum] > 0 else None)
+            for docnum, score in ranked[:limit]
+        ]
 
     def _question_precision(self, docnum: int, query_terms: set[str]) -> float:
         """Best share (by idf) of one phrasing of the entry's question that the query says."""
         best = 0.0
         for units, mass in self.tables.detail(docnum).formulations:
-            covered = sum(weight for term, groups, weight in units if term in query_terms or groups & query_terms)
+            covered = sum(weight for accepted, weight in units if not accepted.isdisjoint(query_terms))
             best = max(best, covered / mass)
         return best
 

@@ -32,7 +32,7 @@ from ..content import Faq
 from . import analysis
 
 TABLES_FILE = "tables.pickle"
-TABLES_VERSION = 1
+TABLES_VERSION = 2
 
 # Field weights (question and variants above tags above answer), tuned on the development set.
 FIELD_BOOSTS = {"question": 3.0, "variants": 2.2, "tags": 1.6, "answer": 1.0}
@@ -48,7 +48,8 @@ PASSAGE_B = 0.5
 class EntryDetail:
     """What the ranking and the excerpt need of one returned entry."""
 
-    formulations: tuple[tuple[tuple[tuple[str, frozenset[str], float], ...], float], ...]  # ((term, groups, idf)…, mass)
+    # Each phrasing of the question: ((the word's term and concepts, its idf)…, total idf).
+    formulations: tuple[tuple[tuple[tuple[frozenset[str], float], ...], float], ...]
     question_spans: tuple[tuple[str, int, int], ...]
     sentences: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...]  # (text, (term, start, end)…)
 
@@ -180,8 +181,8 @@ def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
         formulations = []
         for text in (entry.question, *entry.variants):
             units = analysis.analyze_units(text, mode="index")
-            items = tuple((term, groups, _idf(term_slices, term, total)) for term, groups in units)
-            mass = sum(weight for _t, _g, weight in items)
+            items = tuple((frozenset({term}) | groups, _idf(term_slices, term, total)) for term, groups in units)
+            mass = sum(weight for _accepted, weight in items)
             if mass:
                 formulations.append((items, mass))
         detail = EntryDetail(
