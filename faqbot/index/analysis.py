@@ -56,6 +56,12 @@ _DOUBLED = re.compile(r"([a-z])\1+")
 
 def fold(text: str) -> str:
     """Lowercase and strip accents ("Rétractation" -> "retractation"); ligatures spelled out (the thesaurus's fold)."""
+    return _fold_word(text) if len(text) <= 32 else _thesaurus_fold(text)
+
+
+@lru_cache(maxsize=200_000)
+def _fold_word(text: str) -> str:
+    # Words repeat: indexing a FAQ folds the same few thousand words hundreds of thousands of times.
     return _thesaurus_fold(text)
 
 
@@ -184,9 +190,13 @@ class AbbreviationFilter(Filter):
 
 
 def _surface_key(token) -> str:
+    return _surface(getattr(token, "elided", ""), token.text)
+
+
+@lru_cache(maxsize=100_000)
+def _surface(particle: str, text: str) -> str:
     # Doubled letters collapsed, as in stems: "combbien" still says "c'est combien".
-    particle = getattr(token, "elided", "")
-    word = _DOUBLED.sub(r"\1", token.text)
+    word = _DOUBLED.sub(r"\1", text)
     return f"{fold(particle)}'{word}" if particle else word
 
 
@@ -213,7 +223,7 @@ class FunctionPhraseFilter(Filter):
                 window.pop(0)
                 first_positions.pop(0)
             extra = None
-            for size in range(len(window), 0, -1):
+            for size in (range(len(window), 0, -1) if window[-1] in _FUNCTION_LAST else ()):
                 group = _FUNCTION_TABLE.get(tuple(window[-size:]))
                 if group is None:
                     continue
@@ -283,8 +293,11 @@ def _synonym_tables() -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...],
 
 
 SYNONYM_PREFIX = "~"  # concept tokens can never collide with a word: the tokenizer never yields "~"
+# Words that end some phrase: any other word cannot close a match, so it is not looked up at all.
 _FUNCTION_TABLE, _FUNCTION_MAX = _function_phrase_table()
+_FUNCTION_LAST = frozenset(key[-1] for key in _FUNCTION_TABLE)
 _SYNONYM_TABLE, _NEGATIVE_TABLE, _SYNONYM_MAX = _synonym_tables()
+_PHRASE_LAST = frozenset(key[-1] for key in (*_SYNONYM_TABLE, *_NEGATIVE_TABLE))
 # How much a concept token weighs against the visitor's own word (thesaurus `weight`, default 0.6).
 CONCEPT_WEIGHTS: dict[str, float] = {SYNONYM_PREFIX + c.id: c.weight for c in THESAURUS.concepts}
 
@@ -293,6 +306,8 @@ def _matches(words: list[Token], table: dict[tuple[str, ...], str]) -> list[tupl
     """(first index, last index, concept) of every table phrase found in `words`."""
     found = []
     for end in range(len(words)):
+        if words[end].text not in _PHRASE_LAST:
+            continue
         for size in range(1, min(_SYNONYM_MAX, end + 1) + 1):
             concept = table.get(tuple(t.text for t in words[end - size + 1: end + 1]))
             if concept is not None:
