@@ -7,6 +7,7 @@ import re
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
+from .. import knowledge
 from ..content import Entry, Faq
 from ..db import session as db_session
 from ..db import utcnow
@@ -27,11 +28,11 @@ def now() -> dt.datetime:
 
 
 def faq() -> Faq | None:
-    return current_app.extensions.get("faqbot.faq")
+    return knowledge.faq()
 
 
 def search_entries(text: str, limit: int = 5) -> list[Entry]:
-    service = current_app.extensions.get("faqbot.search")
+    service = knowledge.search()
     if service is None or not text.strip():
         return []
     try:

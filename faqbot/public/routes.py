@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import db
+from .. import db, knowledge
 from . import searchlog
 from .forms import VoteForm
 
@@ -22,11 +22,11 @@ VOTES_REMEMBERED = 50
 
 
 def _faq():
-    return current_app.extensions["faqbot.faq"]
+    return knowledge.faq()
 
 
 def _search():
-    return current_app.extensions["faqbot.search"]
+    return knowledge.search()
 
 
 def _log():

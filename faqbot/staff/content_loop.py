@@ -184,9 +184,9 @@ def content_review(change_id: int, decision: str):
         return redirect(url_for("staff.content_proposals"))
     db.commit()
     if change.status == "accepted":
-        from ..public import reload_content
+        from .. import knowledge
 
-        reload_content(current_app._get_current_object())
+        knowledge.reload_now(current_app._get_current_object())
         flash(_("Proposition acceptée : elle est servie dès maintenant."), "success")
     else:
         flash(_("Proposition refusée."), "info")

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..content import load_faq
+from .. import knowledge
 from ..db import session as db_session
 from ..db import utcnow
 from ..mail import send_email
@@ -65,14 +65,8 @@ class AssignForm(FlaskForm):
 
 
 def faq():
-    """The FAQ the public site uses; loaded here once per process if the public area has not done it."""
-    loaded = current_app.extensions.get("faqbot.faq")
-    if loaded is None:
-        loaded = current_app.extensions.get("faqbot.staff.faq")
-        if loaded is None:
-            loaded = load_faq(current_app.config["FAQ_PATH"])
-            current_app.extensions["faqbot.staff.faq"] = loaded
-    return loaded
+    """The FAQ the public site uses (faqbot.knowledge owns it)."""
+    return knowledge.faq()
 
 
 def _ticket_or_404(ref: str) -> Ticket:
