@@ -35,9 +35,7 @@ def test_loader_reads_the_real_faq():
 
 
 def test_check_passes_on_the_real_faq():
-    started = time.perf_counter()
     result = check_faq(REAL_FAQ, read_export(), REAL_DROPPED)
-    assert time.perf_counter() - started < 10
     assert [str(v) for v in result.violations] == []
     assert result.figures["coverage_percent"] >= 99
 
