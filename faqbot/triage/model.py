@@ -22,9 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-# Bump when `analyse` changes: a model trained on other features must not be loaded.
-FEATURES_VERSION = 1
-
 NEGATIONS = frozenset("pas jamais rien aucun aucune ni sans plus personne non".split())
 CLAUSE_BREAKS = frozenset("mais et alors pourtant car donc puis sauf cependant or".split())
 _CLAUSES = re.compile(r"[.,;:!?…\n()]+")

@@ -2,9 +2,10 @@
 
 Messages are read as people type them: accents dropped, SMS-speak expanded, near-miss spellings corrected. The
 classifier (`model.py`, trained on `data/triage_examples.yaml`) gives a calibrated probability per reason from the
-words, character n-grams and the cue concepts of `cues.py`. Then two rules decide what a bag of words cannot:
-who cancelled (the visitor: withdrawal period; the centre: cancellation) and a confirmation said to be received
-(so not missing). FAQ search hits, when a search function is given, add a small vote for the reason their entries
+words, character n-grams and the cue concepts of `cues.py`. Then a few rules decide what a bag of words cannot:
+who cancelled (the visitor: withdrawal period; the centre: cancellation, unless a transfer followed and the visitor
+wants the money back), money taken with nothing received (the payment went through), and a confirmation said to be
+received (so not missing). FAQ search hits, when a search function is given, add a small vote for the reason their entries
 lead to. Under `TWO_CHOICES_BELOW` the visitor is offered the two likeliest reasons instead of one.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 from . import cues
 from .classifier import load_model
 from .examples import DEFAULT_BANK
-from .model import FEATURES_VERSION, ReasonModel, analyse
+from .model import ReasonModel, analyse
 from .reasons import REASONS_BY_ID
 from .text import fold
 
@@ -128,14 +129,21 @@ def featurize(text: str) -> dict[str, list[str]]:
 
 
 def features_key() -> str:
-    """Everything the features depend on besides the bank: a change here retrains the model."""
-    source = repr((FEATURES_VERSION, cues.CONCEPTS, cues.SMS, cues.LEXICON, sorted(_NEVER_CORRECT)))
-    return hashlib.sha256(source.encode()).hexdigest()
+    """Everything the fitted model depends on besides the bank — the code that reads messages and fits — hashed:
+    editing a cue, the features or the training retrains the model at the next start."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _FEATURE_SOURCES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
 
 
-def default_model(bank_path: Path | str = DEFAULT_BANK) -> ReasonModel:
+_FEATURE_SOURCES = ("suggest.py", "cues.py", "text.py", "model.py", "training.py")
+
+
+def default_model(bank_path: Path | str = DEFAULT_BANK, cache_dir: Path | str | None = None) -> ReasonModel:
     """The classifier for the bank at `bank_path` (loaded once per process, trained once per bank)."""
-    return load_model(features_key(), bank_path)
+    return load_model(features_key(), bank_path, Path(cache_dir) if cache_dir else None)
 
 
 def score(concepts: Iterable[str]) -> dict[str, float]:
@@ -171,11 +179,21 @@ def _override(probabilities: dict[str, float], concepts: set[str]) -> str | None
     if top == "annulation-centre" and "veut-annuler" in concepts and cues_scores["delai-retractation"] > cues_scores["annulation-centre"]:
         move("annulation-centre", "delai-retractation")
         return "visiteur-annule"
+    # Cancelled by the centre, moved to another stage, and wanting the money back (not merely offered it): the new
+    # withdrawal period that a transfer opens.
+    if (top == "annulation-centre" and {"annulation", "changement-date", "remboursement"} <= concepts
+            and "offre" not in concepts):
+        move("annulation-centre", "delai-retractation")
+        return "transfert-puis-retractation"
     # Cancelled by the centre, said so, and the visitor is not asking out: a cancellation, not a withdrawal.
     if (top == "delai-retractation" and {"annulation", "centre-ou-sur-place"} <= concepts
             and not concepts & {"veut-annuler", "retractation-explicite", "remboursement"}):
         move("delai-retractation", "annulation-centre")
         return "centre-annule"
+    # Money taken and nothing received: the payment went through, whatever the page did.
+    if top == "inscription-impossible" and {"argent-pris", "pas-de-confirmation"} <= concepts:
+        move("inscription-impossible", "debit-sans-confirmation")
+        return "paiement-passe"
     # A confirmation said to be received is not a missing one ("j'ai bien reçu le mail", not "pas reçu").
     if top == "debit-sans-confirmation" and "confirmation-recue" in concepts and "pas-de-confirmation" not in concepts:
         move("debit-sans-confirmation", None)
@@ -187,12 +205,10 @@ def suggest(
     message: str,
     *,
     search: SearchFunction | None = None,
-    vocabulary: frozenset[str] = frozenset(),
     faq_limit: int = 3,
     model: ReasonModel | None = None,
 ) -> Suggestion:
     """The most likely reason for `message`, with its calibrated confidence, the runners-up and matching FAQ entries."""
-    del vocabulary  # the classifier reads the message as it was trained: without the FAQ's spelling list
     model = model or default_model()
     blocks = featurize(message or "")
     concepts = {name.removeprefix("k:") for name in blocks["k"]}
