@@ -54,6 +54,9 @@ def load_config(instance_path: Path) -> dict:
         "AUTO_MIGRATE": _bool(env("AUTO_MIGRATE"), True),
         "FAQ_PATH": env("FAQ_PATH") or str(PROJECT_ROOT / "data" / "faq.yaml"),
         "INDEX_DIR": env("INDEX_DIR") or str(instance_path / "index"),
+        # The fitted triage classifier (an .npz keyed by the example bank): empty means the user's cache folder,
+        # shared by every instance and test run since the key changes whenever the bank or the features do.
+        "TRIAGE_MODEL_DIR": env("TRIAGE_MODEL_DIR") or "",
         # Without SMTP_HOST, e-mails are written as .eml files here: nothing is lost, nothing leaves the machine.
         "OUTBOX_DIR": env("OUTBOX_DIR") or str(instance_path / "outbox"),
         "SMTP_HOST": env("SMTP_HOST") or "",

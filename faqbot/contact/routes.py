@@ -57,13 +57,17 @@ def suggestion():
         flash(_("Par sécurité, nous avons masqué le numéro de carte bancaire de votre message : ne le communiquez jamais."), "warning")
     result = services.suggest_reason(redacted.text)
     suggested = get_reason(result.reason)
+    # Under the confidence threshold the page offers the two likeliest reasons instead of one.
+    second = get_reason(result.alternatives[0][0]) if result.uncertain else None
+    shown = {suggested.id, second.id if second else None}
     return render_template(
         "contact/suggestion.html",
         message=redacted.text,
         suggested=suggested,
+        second=second,
         confidence=result.confidence,
         entries=list(result.faq),
-        others=[r for r in REASONS if r.id != suggested.id],
+        others=[r for r in REASONS if r.id not in shown],
         form=OutcomeForm(formdata=None, message=redacted.text),
     )
 

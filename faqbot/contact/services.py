@@ -16,9 +16,8 @@ from ..models import TicketEvent
 from ..triage import Reason, Submission, create_ticket
 from ..triage.deadlines import format_paris_datetime
 from ..triage.fields import parse_datetime
-from ..triage.suggest import Suggestion, suggest
+from ..triage.suggest import Suggestion, default_model, suggest
 from ..triage.tickets import Created, record_deflection
-from ..triage.text import fold
 
 
 def now() -> dt.datetime:
@@ -42,24 +41,10 @@ def search_entries(text: str, limit: int = 5) -> list[Entry]:
         return []
 
 
-def faq_vocabulary() -> frozenset[str]:
-    """Words of the FAQ, spelled right: the suggester never "corrects" them into cue words."""
-    content = faq()
-    if content is None:
-        return frozenset()
-    cached = current_app.extensions.get("faqbot.contact.vocabulary")
-    if cached and cached[0] == content.digest:
-        return cached[1]
-    words = set()
-    for entry in content.entries:
-        words.update(fold(f"{entry.question} {entry.answer} {' '.join(entry.variants)}").split())
-    vocabulary = frozenset(word for word in words if len(word) >= 5 and not word.isdigit())
-    current_app.extensions["faqbot.contact.vocabulary"] = (content.digest, vocabulary)
-    return vocabulary
-
-
 def suggest_reason(message: str) -> Suggestion:
-    return suggest(message, search=search_entries, vocabulary=faq_vocabulary())
+    """The suggested reason: the triage classifier (artefact in TRIAGE_MODEL_DIR) with the FAQ search's vote."""
+    model = default_model(cache_dir=current_app.config.get("TRIAGE_MODEL_DIR") or None)
+    return suggest(message, search=search_entries, model=model)
 
 
 def reason_entries(reason: Reason, limit: int = 3) -> list[Entry]:
