@@ -9,17 +9,19 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from .db import utcnow
+from .triage.redaction import redact_text
 
 
 def build_message(config: Mapping, *, to: str, subject: str, text: str, reply_to: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = redact_text(subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or "faqbot.localhost")
     if reply_to:
         message["Reply-To"] = reply_to
+    text = redact_text(text)  # the choke point for every e-mail body: no card number leaves by mail
     message.set_content(text)  # plain text only: nothing a visitor typed can become markup in a mail client
     return message
 
