@@ -1,6 +1,7 @@
 """Outgoing e-mail: SMTP when SMTP_HOST is configured, otherwise .eml files in the outbox folder."""
 from __future__ import annotations
 
+import os
 import smtplib
 import uuid
 from collections.abc import Mapping
@@ -38,9 +39,10 @@ def send_email(config: Mapping, *, to: str, subject: str, text: str, reply_to: s
             smtp.send_message(message)
     else:
         outbox = Path(config["OUTBOX_DIR"])
-        outbox.mkdir(parents=True, exist_ok=True)
+        outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
         temporary = outbox / (name + ".tmp")
-        temporary.write_bytes(bytes(message))
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+            handle.write(bytes(message))  # 0600: an e-mail holds a person's data
         temporary.rename(outbox / name)  # readers never see half a file
     return message["Message-ID"]

@@ -41,7 +41,7 @@ class Verdict:
 
 class Throttle(Protocol):
     def check_and_hit(
-        self, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime
+        self, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime, session=None
     ) -> Verdict: ...
 
     def reset(self, bucket: str, key: str) -> None: ...
@@ -75,29 +75,38 @@ class DatabaseThrottle(_Hashing):
         self.database = database
 
     def check_and_hit(
-        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime
+        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime, session=None
     ) -> Verdict:
-        window = _as_timedelta(window)
+        """Count one attempt; with `session`, inside that open transaction (the caller commits)."""
+        if session is not None:
+            return self._check_and_hit(session, bucket, key, limit, _as_timedelta(window), now)
+        with self.database.transaction() as own:
+            return self._check_and_hit(own, bucket, key, limit, _as_timedelta(window), now)
+
+    def _check_and_hit(self, session, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime) -> Verdict:
         hashed = self._hash(key)
         start = now - window
-        with self.database.transaction() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                lock_id = int.from_bytes(hashlib.sha256(f"{bucket}:{hashed}".encode()).digest()[:8], "big", signed=True)
-                session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
+        if session.get_bind().dialect.name == "postgresql":
+            lock_id = int.from_bytes(hashlib.sha256(f"{bucket}:{hashed}".encode()).digest()[:8], "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
+        if random.randrange(_PURGE_ONE_IN) == 0:  # other keys' leftovers, in the same transaction
+            session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.at < start))
+        else:
             session.execute(
                 delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at < start)
             )
-            hits = session.scalars(
-                select(ThrottleHit.at)
-                .where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at >= start)
-                .order_by(ThrottleHit.at)
-            ).all()
-            if len(hits) >= limit:
-                # The attempt that must expire before a new one fits: the (len - limit + 1)-th oldest.
-                return Verdict(False, _retry_after(hits[len(hits) - limit], window, now), len(hits))
-            session.add(ThrottleHit(bucket=bucket, key=hashed, at=now))
-        if random.randrange(_PURGE_ONE_IN) == 0:
-            self.purge(bucket, before=start)
+        # Only the newest `limit` attempts matter: the read never grows with traffic beyond the limit.
+        hits = session.scalars(
+            select(ThrottleHit.at)
+            .where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at >= start)
+            .order_by(ThrottleHit.at.desc())
+            .limit(limit)
+        ).all()
+        if len(hits) >= limit:
+            # The attempt that must expire before a new one fits: the limit-th newest.
+            return Verdict(False, _retry_after(hits[limit - 1], window, now), len(hits))
+        session.add(ThrottleHit(bucket=bucket, key=hashed, at=now))
+        session.flush()
         return Verdict(True, 0, len(hits) + 1)
 
     def reset(self, bucket: str, key: str) -> None:
@@ -147,9 +156,9 @@ class RedisThrottle(_Hashing):
         return f"{self.prefix}{bucket}:{self._hash(key)}"
 
     def check_and_hit(
-        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime
+        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime, session=None
     ) -> Verdict:
-        window = _as_timedelta(window)
+        window = _as_timedelta(window)  # `session` is ignored: Redis is its own atomic store
         allowed, count, oldest = self._script(
             keys=[self._key(bucket, key)],
             args=[now.timestamp(), window.total_seconds(), limit, f"{now.timestamp()}:{uuid.uuid4().hex}"],
