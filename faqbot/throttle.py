@@ -183,3 +183,38 @@ def throttle_for(app) -> Throttle:
             throttle = DatabaseThrottle(app.extensions["faqbot.db"], secret)
         app.extensions["faqbot.throttle"] = throttle
     return throttle
+
+
+class WindowCounter:
+    """Per-process fixed-window counters for soft limits on cheap, frequent actions (search logging).
+
+    Costs one dict lookup, never a database round trip: a search must not pay for its own analytics. Each worker
+    counts on its own, so a client gets at most `limit` × workers per window — enough to stop one client from
+    padding the statistics, which is all it protects.
+    """
+
+    MAX_KEYS = 10_000
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def allow(self, bucket: str, key: str, limit: int, window_seconds: int, now: float) -> bool:
+        window = int(now // window_seconds)
+        started, count = self._counts.get((bucket, key), (window, 0))
+        if started != window:
+            count = 0
+        if count >= limit:
+            return False
+        if len(self._counts) >= self.MAX_KEYS:
+            self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
+            if len(self._counts) >= self.MAX_KEYS:
+                self._counts.clear()
+        self._counts[(bucket, key)] = (window, count + 1)
+        return True
+
+
+def window_counter_for(app) -> WindowCounter:
+    counter = app.extensions.get("faqbot.window_counter")
+    if counter is None:
+        counter = app.extensions["faqbot.window_counter"] = WindowCounter()
+    return counter
