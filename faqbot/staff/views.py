@@ -20,10 +20,12 @@ from ..triage.reasons import QUEUES, REASONS, get_reason
 from . import bp, workflow
 from .auth import current_user
 from .labels import STATUS_LABELS
+from .params import bounded_int
 
 PAGE_SIZE = 50
 # The list shows at most this many tickets after filtering: beyond, narrow the filters (or export).
 LIST_CAP = 1000
+MAX_ID = 2**31 - 1  # an id or page beyond what the database column holds is a 400, not an overflow
 REPLY_MAX_LENGTH = 20000
 
 
@@ -265,8 +267,8 @@ def tickets():
         query = query.where(Ticket.assignee_id == current_user().id)
     elif assignee == "personne":
         query = query.where(Ticket.assignee_id.is_(None))
-    elif assignee.isdigit():
-        query = query.where(Ticket.assignee_id == int(assignee))
+    elif assignee:
+        query = query.where(Ticket.assignee_id == bounded_int(assignee, default=0, low=1, high=MAX_ID))
     search = args.get("q", "").strip()[:254]
     if search:
         pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -281,10 +283,7 @@ def tickets():
         return (0, slas[ticket.id].due_at.timestamp())
 
     found.sort(key=urgency)
-    try:
-        page = max(1, int(args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = bounded_int(args.get("page"), default=1, low=1, high=MAX_ID, lenient=True)
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(page, pages)
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
