@@ -60,6 +60,29 @@ def load_config(instance_path: Path) -> dict:
         "SMTP_PASSWORD": env("SMTP_PASSWORD") or "",
         "SMTP_STARTTLS": _bool(env("SMTP_STARTTLS"), False),
         "MAIL_FROM": env("MAIL_FROM") or "support@faqbot.localhost",
+        # Address the public reaches the site at: links in e-mails (follow-up page, contact form) are built on it.
+        "PUBLIC_URL": env("PUBLIC_URL") or "http://127.0.0.1:5000",
+        # Replies to ticket e-mails go to <local>+<token>@<domain> of this address (plus addressing: one mailbox,
+        # one address per ticket), which `faqbot mail fetch` reads back. Empty: no Reply-To, threading by headers.
+        "MAIL_REPLY_TO": env("MAIL_REPLY_TO") or "",
+        # Who sends the outbox: thread (in each web worker), inline (after the commit, in the request: the
+        # default under TESTING), cron (only `faqbot mail send`). Unset: thread, or inline when testing.
+        "MAIL_DELIVERY": env("MAIL_DELIVERY") or "",
+        # Seconds between two rounds of the sender thread (retries of mail that failed; new mail wakes it at once).
+        "MAIL_SEND_INTERVAL": float(env("MAIL_SEND_INTERVAL") or 30),
+        # The support mailbox `faqbot mail fetch` reads; TLS (port 993) unless IMAP_SECURITY says starttls or none.
+        "IMAP_HOST": env("IMAP_HOST") or "",
+        "IMAP_PORT": int(env("IMAP_PORT") or 0),  # 0: 993 with tls, 143 otherwise
+        "IMAP_USER": env("IMAP_USER") or "",
+        "IMAP_PASSWORD": env("IMAP_PASSWORD") or "",
+        "IMAP_SECURITY": env("IMAP_SECURITY") or "tls",
+        "IMAP_FOLDER": env("IMAP_FOLDER") or "INBOX",
+        # Processed messages are moved here (created if missing), so the inbox holds only what is left to read.
+        "IMAP_DONE_FOLDER": env("IMAP_DONE_FOLDER") or "Traites",
+        # Opening hours per queue for SLA due times, Europe/Paris, French public holidays closed. Empty: the
+        # documented defaults (lun-ven 09:00-18:00; jour-j lun-sam 08:00-18:00). Example:
+        # « jour-j=lun-sam 08:00-18:00; *=lun-ven 09:00-18:00 »; « *=24/7 » for a team staffed around the clock.
+        "SLA_BUSINESS_HOURS": env("SLA_BUSINESS_HOURS") or "",
         # Search-log rows are buffered per worker and written in one transaction this often (seconds): one write
         # per search serialised the workers on SQLite's lock. 0 writes at the end of each request (the default
         # under TESTING, so tests see their rows); unset here means "the default for the mode".
