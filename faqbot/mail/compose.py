@@ -77,7 +77,7 @@ def compose(session: Session, row: OutboxMessage, now: dt.datetime):
         message_id=message_id,
         in_reply_to=references[-1] if references else None,
         references=references or None,
-        automatic=row.kind != "reply",
+        automatic=None if row.kind == "reply" else "auto-generated",
     )
 
     def cleanup(session: Session) -> None:
@@ -138,7 +138,7 @@ def _unmatched(config: Mapping, row: OutboxMessage, message_id: str):
         "",
         _("Ceci est une réponse automatique : nous n’en envoyons qu’une par jour à la même adresse."),
     ]
-    return build_message(config, to=row.to_address, subject=subject, text="\n".join(lines), message_id=message_id, automatic=True)
+    return build_message(config, to=row.to_address, subject=subject, text="\n".join(lines), message_id=message_id, automatic="auto-replied")
 
 
 def queued_for(session: Session, ticket_id: int) -> list[OutboxMessage]:

@@ -30,7 +30,7 @@ def build_message(
     message_id: str | None = None,
     in_reply_to: str | None = None,
     references: list[str] | None = None,
-    automatic: bool = False,
+    automatic: str | None = None,
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
@@ -45,8 +45,8 @@ def build_message(
     if references:
         message["References"] = " ".join(references)
     if automatic:
-        # RFC 3834: machines must not answer this one (no loop with an out-of-office reply).
-        message["Auto-Submitted"] = "auto-replied" if in_reply_to else "auto-generated"
+        # RFC 3834 ("auto-generated" | "auto-replied"): machines must not answer it (no loop with an out-of-office).
+        message["Auto-Submitted"] = automatic
     message.set_content(text)  # plain text only: nothing a visitor typed can become markup in a mail client
     return message
 
