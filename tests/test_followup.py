@@ -204,3 +204,25 @@ def test_resolving_asks_the_trainee_by_email(app, status):
     text = body(mail)
     assert "Votre problème est-il résolu ?" in text and "/suivi/" in text
     assert mail["Auto-Submitted"] == "auto-generated"
+
+
+def test_satisfaction_in_the_analytics_per_queue_reason_and_agent(app):
+    from faqbot.db import utcnow
+
+    db = app.extensions["faqbot.db"]
+    admin = add_staff(app, "admin@support.test", role="admin", display_name="Alex")
+    answers = [("debit-sans-confirmation", "oui"), ("debit-sans-confirmation", "non"), ("points-ants", "oui")]
+    from builders import make_ticket
+
+    for reason, answer in answers:
+        make_ticket(db, reason=reason, status="resolu", assignee_id=admin, csat=answer, csat_at=utcnow())
+    staff = app.test_client()
+    login(staff, "admin@support.test")
+    html = staff.get("/staff/analytics").get_data(as_text=True)
+    section = html[html.index('id="h-csat"'):]
+    section = section[: section.index("</section>")]
+    assert "2 oui, 1 non" in section
+    assert re.search(r"<td>file</td>\s*<td>Paiement</td>\s*<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">50\s?%", section)
+    assert "admin@support.test" in section and "Débité(e), mais ni e-mail ni SMS de confirmation" in section
+    csv_text = staff.get("/staff/analytics/satisfaction.csv").get_data(as_text=True)
+    assert "agent;admin@support.test;2;1" in csv_text and "file;points;1;0" in csv_text
