@@ -36,7 +36,7 @@ def send() -> None:
 @with_appcontext
 def fetch(watch: bool, interval: int) -> None:
     from ..db import utcnow
-    from . import imap, notify_sender
+    from . import imap
 
     app = current_app._get_current_object()
     while True:
@@ -53,8 +53,6 @@ def fetch(watch: bool, interval: int) -> None:
                 from . import deliver_pending
 
                 deliver_pending(app)
-            else:
-                notify_sender(app)
         if not watch:
             return
         time.sleep(interval)
