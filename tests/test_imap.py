@@ -210,6 +210,14 @@ def test_unmatched_sender_gets_one_answer_a_day_and_is_listed_for_staff(mail_app
     assert "perdu@example.test" in page and "Bonjour, question 0" in page and "réponse automatique envoyée" in page
 
 
+def test_tls_is_the_default(make_app):
+    """Without IMAP_SECURITY the reader insists on TLS: the plain-text test server is refused, nothing is read."""
+    app = make_app("sqlite", IMAP_HOST=IMAP["HOST"], IMAP_PORT=int(IMAP["PORT"]), IMAP_USER=IMAP["USER"], IMAP_PASSWORD=IMAP["PASSWORD"])
+    assert app.config["IMAP_SECURITY"] == "tls"
+    result = app.test_cli_runner().invoke(args=["mail", "fetch"])
+    assert result.exit_code != 0 and "Connexion IMAP impossible" in result.output
+
+
 def test_connection_problems_are_explained_in_french(make_app):
     app = make_app("sqlite", IMAP_HOST="127.0.0.1", IMAP_PORT=1, IMAP_SECURITY="none")
     result = app.test_cli_runner().invoke(args=["mail", "fetch"])

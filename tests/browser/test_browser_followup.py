@@ -134,6 +134,8 @@ def test_ticket_reply_email_answer_resolution_and_rating(mail_server, browser_co
     trainee.goto(f"{live.url}/suivi/{token}")
     assert "Résolue." in trainee.locator("main").inner_text()
     assert "avec noe.perso@example.test" in trainee.locator(".exchange").inner_text()
+    overflow = trainee.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"the follow-up page is {overflow}px wider than the phone screen"
     with live.db.sessions() as session:
         assert session.scalar(select(Ticket.csat).where(Ticket.ref == ref)) is None
     trainee.get_by_role("button", name="Oui, c’est réglé").click()
