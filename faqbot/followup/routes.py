@@ -9,8 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from ..contact import limits
-from ..contact.services import now
 from ..db import session as db_session
+from ..db import utcnow
 from ..models import Ticket
 from ..triage import get_reason
 from ..triage.conversation import CSAT_ANSWERS, ConversationError, add_trainee_message, exchange, record_csat, trainee_resolves
@@ -28,6 +28,16 @@ TRAINEE_STATUS = {
     "resolu": "Résolue.",
     "clos": "Close.",
 }
+
+
+def now():
+    """The current instant; tests may pin it with FAQBOT_NOW, as in the contact area."""
+    from flask import current_app
+
+    from ..triage.fields import parse_datetime
+
+    pinned = current_app.config.get("FAQBOT_NOW")
+    return parse_datetime(pinned) if pinned else utcnow()
 
 
 def _ticket_or_404(token: str) -> Ticket:

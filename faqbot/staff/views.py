@@ -126,8 +126,9 @@ def _ticket_action(
 ):
     """404 → permission → validate → act → commit → flash → redirect, for every action on a ticket.
 
-    `action(db, ticket, user, now)` returns a success message, a (message, category) pair, None (no message)
-    or a ready response (shown as is, after the commit). A WorkflowError rolls everything back and is flashed.
+    `action(db, ticket, user, now)` returns a success message, a (message, category) pair, None (no message),
+    or a function building the response, called after the commit. A WorkflowError rolls everything back and is
+    flashed.
     """
     ticket = ticket_or_404(ref)
     user = current_user()
@@ -151,8 +152,8 @@ def _ticket_action(
         flash(result, "success")
     elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], str):
         flash(result[0], result[1])
-    elif result is not None:
-        return result
+    elif callable(result):
+        return result()
     return redirect(url_for("staff.ticket", ref=ref))
 
 
@@ -238,10 +239,10 @@ def reveal_iban(ref: str):
 
     def act(db, ticket, user, moment):
         iban = workflow.reveal_iban(db, ticket, user, current_app.config["IBAN_KEY"], moment)
-        return _Deferred(lambda: render_ticket(ticket, iban=iban))
+        # Rendered after the commit: the page's history already shows this reveal.
+        return lambda: render_ticket(ticket, iban=iban)
 
-    response = _ticket_action(ref, act, permission=workflow.can_work)
-    return response() if isinstance(response, _Deferred) else response
+    return _ticket_action(ref, act, permission=workflow.can_work)
 
 
 @bp.post("/tickets/<ref>/liens")
@@ -252,12 +253,3 @@ def revoke_links(ref: str):
 
     return _ticket_action(ref, act, permission=workflow.can_work)
 
-
-class _Deferred:
-    """A response built after the commit (the IBAN page shows the history that includes the reveal)."""
-
-    def __init__(self, build):
-        self.build = build
-
-    def __call__(self):
-        return self.build()
