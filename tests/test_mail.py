@@ -208,3 +208,46 @@ def test_thread_mode_sends_after_the_request(make_app):
     finally:
         controller.stop()
     assert len(collector.messages) == 1  # woken by the commit, not by the 60-second round
+
+
+# --- Reading replies (pure parsing; the IMAP round trip is in tests/test_imap.py) ----------------------------
+
+from faqbot.mail.inbound import parse, strip_reply  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Merci, c’est bon.\n\nLe lun. 30 nov. 2026 à 10:02, Support <support@exemple.fr> a écrit :\n> Bonjour",
+        "Merci, c’est bon.\n\nOn Mon, Nov 30, 2026 at 10:02 AM Support <support@exemple.fr> wrote:\n> Hello",
+        "Merci, c’est bon.\n\n-----Message d'origine-----\nDe : Support <support@exemple.fr>\nObjet : Re",
+        "Merci, c’est bon.\n________________________________\nDe : Support <support@exemple.fr>\nEnvoyé : lundi",
+        "Merci, c’est bon.\n\n-- \nCamille Martin\n06 12 34 56 78",
+        "Merci, c’est bon.\n\nEnvoyé de mon iPhone",
+        "> Bonjour\n> ancien\nMerci, c’est bon.",
+    ],
+)
+def test_quoted_history_and_signatures_are_stripped(text):
+    assert strip_reply(text) == "Merci, c’est bon."
+
+
+def test_a_line_starting_with_de_is_kept_when_it_is_not_a_header():
+    assert strip_reply("De : mon côté, rien reçu.\nMerci") == "De : mon côté, rien reçu.\nMerci"
+
+
+def test_html_only_replies_are_read_as_text():
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "a@example.test"
+    message["Subject"] = "Re"
+    message["Message-ID"] = "<html@example.test>"
+    message.set_content("<p>Bonjour,</p><p>c&rsquo;est r&eacute;gl&eacute;.</p><blockquote>ancien message</blockquote>", subtype="html")
+    parsed = parse(bytes(message))
+    assert parsed.text == "Bonjour,\nc’est réglé." and not parsed.automatic
+
+
+def test_a_message_without_message_id_still_gets_a_stable_identity():
+    raw = b"From: a@example.test\r\nSubject: sans id\r\n\r\nBonjour\r\n"
+    first = parse(raw).message_id
+    assert first == parse(raw).message_id and first.endswith("@sans-identifiant.invalid>")  # a second fetch skips it

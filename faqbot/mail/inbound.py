@@ -39,7 +39,7 @@ _QUOTE_STARTS = [
     re.compile(r"^\s*Le .{3,200}a écrit\s*:\s*$", re.I),
     re.compile(r"^\s*On .{3,200}wrote\s*:\s*$", re.I),
     re.compile(r"^\s*-{2,}\s*(Message d.origine|Original Message|Message transféré|Forwarded message)\s*-{2,}\s*$", re.I),
-    re.compile(r"^\s*(De|From)\s*:\s.+$", re.I),
+    re.compile(r"^\s*\*?(De|From)\s*:\*?\s.*(@|<|\[mailto:).*$", re.I),  # Outlook's header block (with an address)
     re.compile(r"^_{10,}\s*$"),
 ]
 # Where a signature starts: the standard delimiter and the mobile clients' lines.
