@@ -47,6 +47,8 @@ class _Sender:
         self.lock = threading.Lock()
 
     def ensure_started(self) -> None:
+        if self.pid == os.getpid():  # the common case, on every request: no lock
+            return
         with self.lock:
             if self.pid == os.getpid():
                 return
