@@ -15,6 +15,7 @@ from ..models import Ticket
 from ..triage import get_reason
 from ..triage.conversation import CSAT_ANSWERS, ConversationError, add_trainee_message, exchange, record_csat, trainee_resolves
 from ..triage.followup import ticket_for_token
+from ..triage.reasons import N_
 from ..triage.redaction import redact_cards
 from .forms import ActionForm, FollowupMessageForm
 
@@ -22,11 +23,11 @@ bp = Blueprint("followup", __name__)
 
 # What the trainee reads for each status: who has the ball, in plain French.
 TRAINEE_STATUS = {
-    "nouveau": "Reçue : elle attend qu’un conseiller la prenne en charge.",
-    "en_cours": "En cours : un conseiller s’en occupe.",
-    "attente_stagiaire": "Nous attendons votre réponse.",
-    "resolu": "Résolue.",
-    "clos": "Close.",
+    "nouveau": N_("Reçue : elle attend qu’un conseiller la prenne en charge."),
+    "en_cours": N_("En cours : un conseiller s’en occupe."),
+    "attente_stagiaire": N_("Nous attendons votre réponse."),
+    "resolu": N_("Résolue."),
+    "clos": N_("Close."),
 }
 
 

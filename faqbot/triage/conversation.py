@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..models import Ticket, TicketEvent
+from .reasons import N_
 
 CSAT_ANSWERS = ("oui", "non")
 MAX_TRAINEE_MESSAGE = 5000  # the contact form's limit (triage.submission.MAX_MESSAGE)
@@ -43,7 +44,7 @@ def add_trainee_message(
 ) -> TicketEvent:
     """Record what the trainee wrote (already redacted); re-open a resolved ticket; the team owes an answer."""
     if ticket.status == "clos":
-        raise ConversationError("Cette demande est close : pour une nouvelle question, écrivez-nous depuis la page Contact.")
+        raise ConversationError(N_("Cette demande est close : pour une nouvelle question, écrivez-nous depuis la page Contact."))
     data: dict[str, Any] = {"source": source}
     if redactions:
         data["redactions"] = redactions
@@ -83,9 +84,9 @@ def trainee_resolves(session: Session, ticket: Ticket, now: dt.datetime) -> bool
 def record_csat(session: Session, ticket: Ticket, answer: str, now: dt.datetime) -> None:
     """« Votre problème est-il résolu ? » — oui/non, once the ticket is resolved; a second answer replaces the first."""
     if answer not in CSAT_ANSWERS:
-        raise ConversationError("Choisissez « Oui » ou « Non ».")
+        raise ConversationError(N_("Choisissez « Oui » ou « Non »."))
     if ticket.status not in ("resolu", "clos"):
-        raise ConversationError("Votre demande est encore en cours : vous pourrez donner votre avis une fois qu’elle sera résolue.")
+        raise ConversationError(N_("Votre demande est encore en cours : vous pourrez donner votre avis une fois qu’elle sera résolue."))
     ticket.csat = answer
     ticket.csat_at = now
     _event(session, ticket, "csat", now, answer=answer)
