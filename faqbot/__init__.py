@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(db_group)
     app.cli.add_command(content_cli.content_group)
 
-    from . import api_docs, contact, knowledge, privacy, public, staff
+    from . import api_docs, contact, followup, knowledge, mail, privacy, public, staff
 
     # The FAQ, thesaurus and search service, loaded once and handed to every area.
     knowledge.init_app(app)
@@ -45,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     contact.init_app(app)
     staff.init_app(app)
     privacy.init_app(app)
+    followup.init_app(app)
+    mail.init_app(app)
     api_docs.init_app(app)
     return app
 

@@ -115,6 +115,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_FROM", "support@faqbot.localhost", str, "expéditeur des e-mails"),
     # One write per search serialised the workers on SQLite's lock: rows are buffered per worker and written in
     # one transaction this often; tests write at the end of each request so they see their rows.
+    # Links in e-mails (follow-up page, contact form) are built on the address the public reaches the site at.
+    Setting("PUBLIC_URL", "http://127.0.0.1:5000", str, "adresse publique du site : base des liens des e-mails (page de suivi, formulaire)"),
+    # Plus addressing: one mailbox, one reply address per ticket, read back by `faqbot mail fetch`.
+    Setting("MAIL_REPLY_TO", "", str, "réponses aux e-mails d’un ticket vers `<local>+<jeton>@<domaine>` de cette adresse ; vide : pas de Reply-To, fil reconnu par les en-têtes"),
+    Setting("MAIL_DELIVERY", "", str, "qui envoie l’outbox : `thread` (dans chaque worker), `inline` (après le commit, dans la requête), `cron` (seulement `faqbot mail send`) ; vide : `thread`, `inline` sous `TESTING`"),
+    Setting("MAIL_SEND_INTERVAL", 30.0, float, "secondes entre deux tours de l’expéditeur (nouvelles tentatives ; un nouvel e-mail le réveille aussitôt)"),
+    Setting("IMAP_HOST", "", str, "boîte du support lue par `faqbot mail fetch` ; vide : pas de lecture"),
+    Setting("IMAP_PORT", 0, int, "port IMAP ; `0` : 993 en TLS, 143 sinon"),
+    Setting("IMAP_USER", "", str, "identifiant IMAP"),
+    Setting("IMAP_PASSWORD", "", str, "mot de passe IMAP"),
+    Setting("IMAP_SECURITY", "tls", str, "`tls` (défaut), `starttls` ou `none` (boucle locale seulement)"),
+    Setting("IMAP_FOLDER", "INBOX", str, "dossier lu"),
+    Setting("IMAP_DONE_FOLDER", "Traites", str, "dossier où les messages traités sont déplacés (créé s’il manque)"),
+    Setting("SLA_BUSINESS_HOURS", "", str, "heures d’ouverture par file pour les échéances SLA (Europe/Paris, jours fériés fermés) ; vide : lun-ven 09:00-18:00, jour-j lun-sam 08:00-18:00 ; ex. « jour-j=lun-sam 08:00-18:00; *=lun-ven 09:00-18:00 »"),
     Setting("SEARCH_LOG_FLUSH_SECONDS", 0.5, float,
             "le journal des recherches est mis en tampon par worker et écrit par lots à cet intervalle (et à l’arrêt) ; `0` : à la fin de chaque requête",
             testing=0.0),

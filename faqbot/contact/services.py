@@ -12,7 +12,6 @@ from .. import knowledge
 from ..content import Entry, Faq
 from ..db import session as db_session
 from ..db import utcnow
-from ..mail import send_email
 from sqlalchemy import select
 
 from ..models import Ticket, TicketEvent
@@ -141,31 +140,39 @@ def submit(submission: Submission, *, idempotency_key: str | None, source: str) 
             idempotency_key=idempotency_key,
             source=source,
         )
+        if created.created:
+            _acknowledge(session, created)
     if not created.created:  # another worker stored the same key between our lookup and our insert
         kind = "replayed" if same_submission(created.ticket, submission) else "conflict"
         return Outcome(kind, created.ticket)
-    _acknowledge(created)
+    from ..mail import notify_sender
+
+    notify_sender(current_app)
     return Outcome("created", created.ticket)
 
 
-def _acknowledge(created: Created) -> None:
+def _acknowledge(session, created: Created) -> None:
+    """Queue the acknowledgment in the outbox, in the ticket's own transaction; the sender builds and sends it
+    after the request. The request neither builds the text nor talks to the mail server, and an SMTP outage
+    delays the e-mail instead of losing it — and no e-mail exists for a ticket that was not stored.
+    """
+    from ..mail.outbox import enqueue
+
     ticket = created.ticket
-    try:
-        send_email(
-            current_app.config,
-            to=ticket.email,
-            subject=_("Votre demande %(ref)s a bien été reçue", ref=ticket.ref),
-            text=acknowledgment_text(ticket),
-        )
-    except Exception as error:  # the ticket is stored: a mail failure must not lose it nor show an error page
-        current_app.logger.exception("Accusé de réception non envoyé pour %s", ticket.ref)
-        session = db_session()
-        session.add(TicketEvent(ticket_id=ticket.id, at=now(), kind="email_failed", body=type(error).__name__))
-        session.commit()
+    session.flush()  # the ticket's id for the outbox row
+    enqueue(session, kind="acknowledgment", to=ticket.email, now=now(), ticket_id=ticket.id)
 
 
-def acknowledgment_text(ticket) -> str:
-    """Plain text: the reference, the reason, what we understood (already redacted; the IBAN masked)."""
+def acknowledgment_subject(ticket) -> str:
+    return _("Votre demande %(ref)s a bien été reçue", ref=ticket.ref)
+
+
+def acknowledgment_text(ticket, followup_link: str | None = None) -> str:
+    """Plain text: the reference, the reason, what we understood (already redacted; the IBAN masked).
+
+    Dates, times (Europe/Paris) and amounts are written the French way, as the trainee typed them.
+    """
+    from ..i18n import format_field_value
     from ..triage import get_reason
 
     reason = get_reason(ticket.reason)
@@ -177,6 +184,13 @@ def acknowledgment_text(ticket) -> str:
         "",
         _("Notre équipe vous répondra par e-mail à cette adresse. Gardez cette référence : elle permet de retrouver votre demande."),
     ]
+    if followup_link:
+        lines += [
+            "",
+            _("Suivez votre demande, ajoutez un message ou dites-nous que c’est réglé sur votre page privée :"),
+            followup_link,
+            _("Ce lien est personnel : ne le transférez pas."),
+        ]
     if ticket.computed.get("retractation_fin"):
         deadline = parse_datetime(ticket.computed["retractation_fin"])
         lines += ["", _("Fin du délai de rétractation retenue : %(date)s", date=format_paris_datetime(deadline))]
@@ -185,7 +199,7 @@ def acknowledgment_text(ticket) -> str:
         for field in reason.fields:
             value = ticket.fields.get(field.id)
             if value:
-                details.append(f"- {_(field.label)} : {value}")
+                details.append(f"- {_(field.label)} : {format_field_value(field, value)}")
     if ticket.iban_masked:
         details.append(f"- {_('IBAN')} : {ticket.iban_masked}")
     if details:

@@ -26,7 +26,9 @@ SLA_LABELS = {
     "depasse": _l("dépassé"),
     "respecte": _l("respecté"),
     "en_retard": _l("répondu en retard"),
+    "en_pause": _l("en pause (attente du stagiaire)"),
 }
+SLA_KIND_LABELS = {"premiere": _l("Première réponse"), "suivante": _l("Réponse suivante")}
 ROLE_LABELS = {"agent": _l("agent"), "admin": _l("administrateur")}
 EVENT_LABELS = {
     "created": _l("Ticket créé"),
@@ -38,6 +40,9 @@ EVENT_LABELS = {
     "iban_revealed": _l("IBAN affiché"),
     "email_failed": _l("Échec de l’envoi de l’e-mail"),
     "anonymised": _l("Ticket anonymisé (RGPD)"),
+    "trainee_message": _l("Message du stagiaire"),
+    "csat": _l("Avis du stagiaire"),
+    "links_revoked": _l("Liens de suivi révoqués"),
 }
 DEFLECTION_LABELS = {
     "resolved": _l("résolu par la réponse"),
