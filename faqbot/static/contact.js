@@ -28,13 +28,14 @@
           var card = document.querySelector('.reason-card[data-reason="' + data.reason + '"]');
           live.textContent = "";
           var p = document.createElement("p");
-          p.textContent = "Motif probable : " + data.label;
+          // Sentences come from the page (gettext), so they are translated and typeset like the rest.
+          p.textContent = (live.dataset.msgLikely || "{label}").replace("{label}", data.label);
           live.appendChild(p);
           if (card) {
             var link = document.createElement("a");
             link.href = card.getAttribute("href");
             link.className = "button";
-            link.textContent = "Continuer avec ce motif";
+            link.textContent = live.dataset.msgContinue;
             live.appendChild(link);
           }
         }).catch(function () { /* the button still works without suggestions */ });
