@@ -34,13 +34,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.cli.add_command(content_cli.content_group)
 
-    from . import api_docs, contact, public, staff
+    from . import api_docs, contact, public, staff, widget
 
     # Each area registers its own blueprints, CLI commands and hooks.
     public.init_app(app)
     contact.init_app(app)
     staff.init_app(app)
     api_docs.init_app(app)
+    widget.init_app(app)
     return app
 
 

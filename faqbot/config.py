@@ -82,6 +82,9 @@ def load_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env("SESSION_COOKIE_SECURE"), False),
+        # Sites allowed to embed the help panel (/widget.js), e.g. "https://www.exemple-reservation.fr": the
+        # panel's CSP frame-ancestors. Empty: no other site may frame it (the script still loads, the panel does not).
+        "EMBED_ORIGINS": env("EMBED_ORIGINS") or "",
         # Staff sessions end after this many minutes without activity.
         "STAFF_IDLE_MINUTES": int(env("STAFF_IDLE_MINUTES") or 30),
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime already bounds the token

@@ -21,7 +21,9 @@
 
   function entryUrl(result, query) {
     // The query travels with the click so the search log knows which search led to which answer.
-    return result.url + "?q=" + encodeURIComponent(query);
+    // In the embedded panel (data-entry-base), entries open inside the panel.
+    var base = form.dataset.entryBase;
+    return (base ? base + encodeURIComponent(result.id) : result.url) + "?q=" + encodeURIComponent(query);
   }
 
   function render(data, query) {
