@@ -1,5 +1,5 @@
-/* The embedded panel (inside the booking site's iframe). Talks to its parent with two messages only, carrying no
-   data: the parent says « focus » when it opens the panel, the panel says « close » on Escape. */
+/* The embedded panel (inside the booking site's iframe). Talks to its parent with three messages, carrying no
+   data: the panel says « ready » when a page loads and « close » on Escape; the parent answers « focus ». */
 (function () {
   "use strict";
   if (window.parent === window) { return; }  // opened on its own: nothing to talk to
@@ -21,6 +21,8 @@
     }
   });
 
-  // Each new page of the panel starts where a keyboard or screen-reader user expects it (not on <body>).
-  if (document.hasFocus()) { focusStart(); }
+  // Each new page of the panel starts where a keyboard or screen-reader user expects it (not on <body>). Chromium
+  // ignores `autofocus` and `focus()` in a cross-origin frame the host has not focused: the panel says « ready »,
+  // the host focuses the frame and answers « focus ».
+  window.parent.postMessage({ faqbot: "ready" }, "*");
 })();

@@ -55,7 +55,7 @@
     container.setAttribute("role", "dialog");
     container.setAttribute("aria-label", "Aide et support");
     container.hidden = true;
-    css(container, { position: "fixed", "z-index": "2147483001", display: "none", "flex-direction": "column",
+    css(container, { position: "fixed", "z-index": "2147483001", display: "none", "flex-direction": "column", "box-sizing": "border-box",
       background: "#fff", overflow: "hidden", "box-shadow": "0 8px 30px rgba(0,0,0,.35)", border: "1px solid #c9d1d9" });
     var bar = document.createElement("div");
     css(bar, { display: "flex", "justify-content": "flex-end", background: BRAND, padding: "4px" });
@@ -74,7 +74,6 @@
     frame.setAttribute("sandbox", "allow-scripts allow-forms allow-same-origin allow-popups allow-popups-to-escape-sandbox");
     frame.setAttribute("referrerpolicy", "no-referrer");
     css(frame, { flex: "1", width: "100%", border: "0", display: "block" });
-    frame.addEventListener("load", function () { if (isOpen) { focusPanel(); } });
     container.appendChild(bar);
     container.appendChild(frame);
     container.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
@@ -114,6 +113,7 @@
   window.addEventListener("message", function (event) {
     if (event.origin !== origin || !frame || event.source !== frame.contentWindow) { return; }
     if (event.data && event.data.faqbot === "close") { close(); }
+    if (event.data && event.data.faqbot === "ready" && isOpen) { focusPanel(); }
   });
   window.addEventListener("resize", layout);
 
