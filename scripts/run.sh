@@ -11,23 +11,22 @@ WORKERS=${WORKERS:-2}
 started=$(date +%s)
 step() { printf '\n==> [%ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
 
-step "1/4 Environnement Python (.venv)"
+step "1/3 Environnement Python (.venv)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 if ! .venv/bin/python -c "import faqbot, gunicorn" 2>/dev/null; then
-  step "2/4 Installation de faqbot et de ses dépendances (pip affiche sa progression)"
+  step "2/3 Installation de faqbot et de ses dépendances (pip affiche sa progression)"
   # --no-compile: no .pyc for the ~40 packages up front; Python compiles what it imports, when it imports it.
   .venv/bin/python -m pip install --no-compile --progress-bar on --disable-pip-version-check -e . 2>&1 \
     | grep --line-buffered -v "^WARNING: Location 'file:" || true
   .venv/bin/python -c "import faqbot, gunicorn" || { echo "L’installation a échoué (voir ci-dessus)." >&2; exit 1; }
 else
-  step "2/4 Dépendances déjà installées"
+  step "2/3 Dépendances déjà installées"
 fi
 
-step "3/4 Index de recherche (construit au premier lancement, puis quand data/faq.yaml change)"
-.venv/bin/faqbot index build
-
-step "4/4 Serveur gunicorn (${WORKERS} workers) sur http://${HOST}:${PORT}"
-# gunicorn, as in production: the workers share the database, the throttle store and the search index.
+step "3/3 Serveur gunicorn (${WORKERS} workers) sur http://${HOST}:${PORT} ; au premier lancement, la base et l’index de recherche sont créés"
+# gunicorn, as in production: the workers share the database, the throttle store and the search index. The first
+# worker to start migrates the database and builds the index (file locks); a separate `index build` process
+# would only load everything once more.
 .venv/bin/gunicorn --workers "$WORKERS" --bind "${HOST}:${PORT}" "faqbot:create_app()" &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null; exit 0' INT TERM
