@@ -200,7 +200,7 @@ def test_a_long_search_below_the_limit_is_answered_with_a_notice(ux_server, brow
     page = _context(browser_context, "telephone")
     page.goto(ux_server.url + "/recherche?q=" + "remboursement+" * 300)
     assert "500 premiers caractères" in page.locator(".notice").inner_text()
-    assert len(page.locator("#results-title").inner_text()) < 150
+    assert len(page.locator("#results-title").inner_text()) < 300
 
 
 def test_favicon_is_found(ux_server, browser_context):
