@@ -1,6 +1,7 @@
 """Outgoing e-mail: SMTP when SMTP_HOST is configured, otherwise .eml files in the outbox folder."""
 from __future__ import annotations
 
+import os
 import smtplib
 import uuid
 from collections.abc import Mapping
@@ -9,17 +10,19 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from .db import utcnow
+from .triage.redaction import redact_text
 
 
 def build_message(config: Mapping, *, to: str, subject: str, text: str, reply_to: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = redact_text(subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or "faqbot.localhost")
     if reply_to:
         message["Reply-To"] = reply_to
+    text = redact_text(text)  # the choke point for every e-mail body: no card number leaves by mail
     message.set_content(text)  # plain text only: nothing a visitor typed can become markup in a mail client
     return message
 
@@ -36,9 +39,10 @@ def send_email(config: Mapping, *, to: str, subject: str, text: str, reply_to: s
             smtp.send_message(message)
     else:
         outbox = Path(config["OUTBOX_DIR"])
-        outbox.mkdir(parents=True, exist_ok=True)
+        outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
         temporary = outbox / (name + ".tmp")
-        temporary.write_bytes(bytes(message))
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+            handle.write(bytes(message))  # 0600: an e-mail holds a person's data
         temporary.rename(outbox / name)  # readers never see half a file
     return message["Message-ID"]

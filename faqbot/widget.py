@@ -16,12 +16,13 @@ import re
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
-from .contact import limits, services
+from . import knowledge
+from .contact import limits, services, spam
 from .contact.forms import confirmation_name, contact_form_class, field_name
 from .db import session as db_session
 from .models import Ticket
 from .security import csrf
-from .triage import REASONS, get_reason
+from .triage import REASONS, get_reason, new_ref
 from .triage.fields import parse_datetime
 
 bp = Blueprint("widget", __name__)
@@ -61,14 +62,14 @@ def script():
 
 
 def _faq():
-    return current_app.extensions["faqbot.faq"]
+    return knowledge.faq()
 
 
 @bp.get("/widget/")
 def panel():
     """The panel's first page: the search box (results as you type, and without JavaScript)."""
     query = request.args.get("q", "")
-    outcome = current_app.extensions["faqbot.search"].search(query, limit=RESULTS)
+    outcome = knowledge.search().search(query, limit=RESULTS)
     return render_template("widget/panel.html", outcome=outcome, query=outcome.query)
 
 
@@ -100,6 +101,7 @@ def _form(reason, formdata=None):
 
 def _render_form(reason, form, status: int = 200):
     form.ensure_idempotency_key()
+    form.ensure_started()
     entries = services.reason_entries(reason)
     if not form.faq_seen.data:  # the answers shown with the form, as the /contact flow records them for the staff
         form.faq_seen.data = ",".join(entry.id for entry in entries)
@@ -126,19 +128,23 @@ def contact_send(reason_id: str):
         if result.blocking:
             services.deflection(reason.id, "blocked")
         return _render_form(reason, form, 422)
+    if spam.is_bot(form, services.now()):  # the page a person gets, nothing stored (no session to remember it by)
+        decoy = spam.Decoy(new_ref(), reason, services.mask_email((form.email.data or "")[:254]))
+        return render_template("widget/thanks.html", ticket=decoy, reason=reason, email=decoy.masked_email, deadline=None)
     key = form.idempotency_key.data or None
-    if key and not re.fullmatch(r"[A-Za-z0-9_\-]{8,80}", key):
+    if key and not services.valid_idempotency_key(key):
         key = None
-    replayed = services.existing_ticket(key)
-    if replayed is not None:
-        return redirect(url_for("widget.thanks", ref=replayed.ref), code=303)
-    verdict = limits.count_submission()
-    if not verdict.allowed:
-        form.form_problems = [limits.too_many(verdict)]
+    outcome = services.submit(result.submission, idempotency_key=key, source="widget")
+    if outcome.kind == "throttled":
+        form.form_problems = [limits.too_many(outcome.verdict)]
         response, _status = _render_form(reason, form)
-        return response, 429, {"Retry-After": str(verdict.retry_after)}
-    created = services.store_ticket(result.submission, idempotency_key=key, source="widget")
-    return redirect(url_for("widget.thanks", ref=created.ticket.ref), code=303)
+        return response, 429, {"Retry-After": str(outcome.verdict.retry_after)}
+    if outcome.kind == "conflict":
+        form.idempotency_key.data = ""
+        form.form_problems = [services.key_reused()]
+        response, _status = _render_form(reason, form)
+        return response, 409
+    return redirect(url_for("widget.thanks", ref=outcome.ticket.ref), code=303)
 
 
 @bp.get("/widget/merci/<ref>")

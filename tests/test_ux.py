@@ -9,6 +9,7 @@ import pytest
 from builders import make_ticket, valid_submission
 from markupsafe import Markup
 
+from faqbot import knowledge
 from faqbot.contact.services import acknowledgment_text
 from faqbot.db import utcnow
 from faqbot.staff.accounts import AccountError, check_password_strength
@@ -86,7 +87,9 @@ def test_a_5000_character_paste_is_searched_on_its_start_and_the_page_says_so(cl
     response = client.get("/recherche", query_string={"q": pasted})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Votre texte dépassait 500" in html and "500 premiers caractères" in html
+    from faqbot.index.service import MAX_QUERY_CHARS
+
+    assert f"Votre texte dépassait {MAX_QUERY_CHARS}" in html and f"{MAX_QUERY_CHARS} premiers caractères" in html
     heading = re.search(r'<h2 id="results-title">(.*?)</h2>', html, re.S).group(1)
     assert len(heading.strip()) < 300 and "…" in heading  # at most 240 characters of the paste
     assert "maxlength" not in html.split('id="q"', 1)[1].split(">", 1)[0]  # the browser does not cut it silently
@@ -230,4 +233,4 @@ def test_canned_answers_are_each_offered_once(make_app):
     select = html.split('<select id="canned"', 1)[1].split("</select>", 1)[0]
     values = re.findall(r'<option value="([^"]+)"', select)
     assert values and len(values) == len(set(values))
-    assert values[0] == "contact-service-client" and len(values) == len(app.extensions["faqbot.faq"].entries)
+    assert values[0] == "contact-service-client" and len(values) == len(knowledge.faq(app).entries)

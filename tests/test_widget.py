@@ -100,3 +100,14 @@ def test_panel_submissions_count_against_the_contact_limit(make_app):
     assert client.post("/widget/contact/debit-sans-confirmation", data=_form("x", first)).status_code == 303
     second = client.post("/widget/contact/debit-sans-confirmation", data=_form("x", first))
     assert second.status_code == 429 and "Trop de demandes" in second.get_data(as_text=True)
+
+
+def test_a_bot_filling_the_hidden_field_gets_a_thank_you_and_stores_nothing(widget_app):
+    client = widget_app.test_client()
+    submission = valid_submission("debit-sans-confirmation", utcnow())
+    response = client.post("/widget/contact/debit-sans-confirmation",
+                           data=dict(_form("x", submission), website="http://spam.example"))
+    assert response.status_code == 200 and "Votre demande a bien été envoyée" in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+    with widget_app.extensions["faqbot.db"].sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0

@@ -127,7 +127,9 @@ def walk(page, live, ticket_ref: str, visit) -> None:
     from faqbot.triage import get_reason
 
     base = live.url
-    faq = live.app.extensions["faqbot.faq"]
+    from faqbot import knowledge
+
+    faq = knowledge.faq(live.app)
     entry = faq.entries[0]
     page.goto(base + "/")
     visit("accueil", page)
