@@ -180,7 +180,8 @@ def acknowledgment_text(ticket, followup_link: str | None = None) -> str:
         _("Bonjour %(name)s,", name=ticket.name),
         "",
         _("Nous avons bien reçu votre demande. Sa référence : %(ref)s", ref=ticket.ref),
-        _("Motif : %(label)s", label=_(reason.label) if reason else ticket.reason),
+        # The card's short title, not the long certification sentence (« Autre demande » says more than « Aucun de ces cas »).
+        _("Motif : %(label)s", label=_(reason.label if reason.id == "autre" else reason.short) if reason else ticket.reason),
         "",
         _("Notre équipe vous répondra par e-mail à cette adresse. Gardez cette référence : elle permet de retrouver votre demande."),
     ]
