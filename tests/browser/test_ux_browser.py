@@ -78,7 +78,7 @@ def test_axe_finds_nothing_serious_on_any_page(ux_server, browser_context, size)
             findings[name] = found
 
     walk(page, ux_server, ux_server.ticket_ref, visit)
-    assert len(visited) >= 25
+    assert len(visited) >= 33
     assert findings == {}, findings
     assert page.probe.server_errors == [] and page.probe.page_errors == []
 
