@@ -54,7 +54,7 @@ VARIANTS = {
     "lr": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3}, c_value=10.0),
     "lr-k07": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.7}, c_value=10.0),
     "lr-k02": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.2}, c_value=10.0),
-    "lr-noк": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.0}, c_value=10.0),
+    "lr-no-concepts": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.0}, c_value=10.0),
     "lr-k1": dict(block_weights={"w": 1.0, "c": 1.0, "k": 1.0}, c_value=10.0),
     "lr-k15": dict(block_weights={"w": 1.0, "c": 1.0, "k": 1.5}, c_value=10.0),
     "lr-C3": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3}, c_value=3.0),
