@@ -34,8 +34,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.cli.add_command(content_cli.content_group)
 
-    from . import api_docs, contact, public, staff
+    from . import api_docs, contact, knowledge, public, staff
 
+    # The FAQ, thesaurus and search service, loaded once and handed to every area.
+    knowledge.init_app(app)
     # Each area registers its own blueprints, CLI commands and hooks.
     public.init_app(app)
     contact.init_app(app)

@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .content.model import PLATFORM_LINKS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -90,4 +92,13 @@ def load_config(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime already bounds the token
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        # Pages the FAQ links to that this product does not serve (« cliquez ici » in the official answers): the
+        # booking platform's trainee area and stage search, the government's points balance, RII request and
+        # appeal pages. Defaults: faqbot/content/model.py PLATFORM_LINKS (the platform's pages, and service-public
+        # searches where the exact government page is not known); set the real addresses in production.
+        "ESPACE_STAGIAIRE_URL": env("ESPACE_STAGIAIRE_URL") or PLATFORM_LINKS["ESPACE_STAGIAIRE_URL"],
+        "STAGE_SEARCH_URL": env("STAGE_SEARCH_URL") or PLATFORM_LINKS["STAGE_SEARCH_URL"],
+        "MES_POINTS_PERMIS_URL": env("MES_POINTS_PERMIS_URL") or PLATFORM_LINKS["MES_POINTS_PERMIS_URL"],
+        "RII_URL": env("RII_URL") or PLATFORM_LINKS["RII_URL"],
+        "RECOURS_PERMIS_URL": env("RECOURS_PERMIS_URL") or PLATFORM_LINKS["RECOURS_PERMIS_URL"],
     }

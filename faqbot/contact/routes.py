@@ -36,6 +36,7 @@ def _has_checks_step(reason: Reason) -> bool:
 @bp.get("/contact")
 def start():
     """Step 1, or step 2 directly when a FAQ entry links here with ?reason=<id>."""
+    services.record_search_contact(request.args.get("s"))  # from a search's results: that search did not answer
     reason_id = request.args.get("reason")
     if reason_id:
         reason = get_reason(reason_id)

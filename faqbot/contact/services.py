@@ -7,6 +7,7 @@ import re
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
+from .. import knowledge
 from ..content import Entry, Faq
 from ..db import session as db_session
 from ..db import utcnow
@@ -26,11 +27,11 @@ def now() -> dt.datetime:
 
 
 def faq() -> Faq | None:
-    return current_app.extensions.get("faqbot.faq")
+    return knowledge.faq()
 
 
 def search_entries(text: str, limit: int = 5) -> list[Entry]:
-    service = current_app.extensions.get("faqbot.search")
+    service = knowledge.search()
     if service is None or not text.strip():
         return []
     try:
@@ -171,3 +172,16 @@ def clean_faq_ids(raw: object) -> list[str]:
     # Any JSON value may arrive from the API (true, 5, {…}): only a string or a list can carry ids.
     items = raw.split(",") if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
     return [item for item in (str(i).strip() for i in items) if re.fullmatch(r"[a-z0-9-]{1,120}", item)][:20]
+
+
+def record_search_contact(reference: str | None) -> None:
+    """Remember that the logged search `reference` was followed by the contact form (the content loop lists it)."""
+    from ..models import SearchContact
+    from ..public.searchlog import at_of
+
+    at = at_of(reference)
+    if at is None:
+        return
+    database = current_app.extensions["faqbot.db"]
+    with database.transaction() as session:
+        session.add(SearchContact(search_at=at, at=now()))

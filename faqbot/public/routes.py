@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import db
+from .. import db, knowledge
 from . import searchlog
 from .forms import VoteForm
 
@@ -22,11 +22,11 @@ VOTES_REMEMBERED = 50
 
 
 def _faq():
-    return current_app.extensions["faqbot.faq"]
+    return knowledge.faq()
 
 
 def _search():
-    return current_app.extensions["faqbot.search"]
+    return knowledge.search()
 
 
 def _log():
@@ -40,11 +40,12 @@ def _log_search(outcome, clicked_entry_id: str | None = None) -> str:
     )
 
 
-def contact_url(reason: str | None) -> str:
-    """The contact form opened on a reason: the contact area's route when it is installed."""
+def contact_url(reason: str | None, search: str | None = None) -> str:
+    """The contact form opened on a reason; `search` (a logged search's reference) says which search failed."""
+    args = {key: value for key, value in (("reason", reason), ("s", search)) if value}
     if "contact.start" in current_app.view_functions:
-        return url_for("contact.start", reason=reason) if reason else url_for("contact.start")
-    return "/contact" + (("?" + urlencode({"reason": reason})) if reason else "")
+        return url_for("contact.start", **args)
+    return "/contact" + (("?" + urlencode(args)) if args else "")
 
 
 @bp.app_context_processor
@@ -74,6 +75,9 @@ def entry(entry_id: str):
     faq = _faq()
     item = faq.by_id.get(entry_id)
     if item is None:
+        merged_into = faq.resolve(entry_id)  # an entry merged into another: old links keep working
+        if merged_into is not None:
+            return redirect(url_for("public.entry", entry_id=merged_into.id, **request.args), code=301)
         abort(404)
     _log_opening(item.id)
     category = faq.category_by_id.get(item.category)

@@ -12,7 +12,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 def init_app(app) -> None:
     """Register the console's routes, its request guard and the `faqbot staff` commands."""
-    from . import admin, auth, cli, views  # noqa: F401  (the modules attach their routes to `bp`)
+    from . import admin, auth, cli, content_loop, views  # noqa: F401  (the modules attach their routes to `bp`)
 
     app.register_blueprint(bp)
     app.cli.add_command(cli.staff_group)

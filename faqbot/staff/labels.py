@@ -56,6 +56,11 @@ AUDIT_LABELS = {
     "password_changed": _l("Mot de passe modifié"),
     "sessions_ended": _l("Sessions fermées"),
     "export": _l("Export CSV"),
+    "content_proposed": _l("FAQ : proposition"),
+    "content_accepted": _l("FAQ : proposition acceptée"),
+    "content_rejected": _l("FAQ : proposition refusée"),
+    "content_dismissed": _l("FAQ : recherche classée comme bruit"),
+    "content_exported": _l("FAQ : propositions exportées dans le fichier"),
 }
 
 

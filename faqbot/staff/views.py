@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..content import load_faq
+from .. import knowledge
 from ..db import session as db_session
 from ..db import utcnow
 from ..mail import send_email
@@ -65,14 +65,8 @@ class AssignForm(FlaskForm):
 
 
 def faq():
-    """The FAQ the public site uses; loaded here once per process if the public area has not done it."""
-    loaded = current_app.extensions.get("faqbot.faq")
-    if loaded is None:
-        loaded = current_app.extensions.get("faqbot.staff.faq")
-        if loaded is None:
-            loaded = load_faq(current_app.config["FAQ_PATH"])
-            current_app.extensions["faqbot.staff.faq"] = loaded
-    return loaded
+    """The FAQ the public site uses (faqbot.knowledge owns it)."""
+    return knowledge.faq()
 
 
 def _ticket_or_404(ref: str) -> Ticket:
@@ -97,18 +91,30 @@ def _assign_choices() -> list[SelectChoice]:
 def _canned_groups(ticket: Ticket) -> list[tuple[str, list]]:
     """FAQ answers offered as canned replies: the ones the visitor saw, the reason's, then every entry."""
     content = faq()
-    seen = [content.by_id[entry_id] for entry_id in ticket.faq_seen or [] if entry_id in content.by_id]
+    # Merged-away ids resolve to their survivor; incomplete answers are offered apart, behind a confirmation.
+    seen = [e for e in dict.fromkeys(content.resolve(i) for i in ticket.faq_seen or []) if e is not None and not e.incomplete]
     reason = get_reason(ticket.reason)
     linked_ids = list(reason.faq) if reason else []
-    linked = [content.by_id[i] for i in linked_ids if i in content.by_id and content.by_id[i] not in seen]
-    linked += [e for e in content.for_reason(ticket.reason) if e not in seen and e not in linked]
+    linked = [e for e in dict.fromkeys(content.resolve(i) for i in linked_ids) if e is not None and not e.incomplete and e not in seen]
+    linked += [e for e in content.for_reason(ticket.reason) if e not in seen and e not in linked and not e.incomplete]
     groups = []
     if seen:
         groups.append((_("Réponses vues par le stagiaire avant d’écrire"), seen))
     if linked:
         groups.append((_("Réponses liées au motif"), linked))
-    groups.append((_("Toutes les réponses de la FAQ"), list(content.entries)))
+    groups.append((_("Toutes les réponses de la FAQ"), [e for e in content.entries if not e.incomplete]))
+    incomplete = [e for e in content.entries if e.incomplete]
+    if incomplete:
+        groups.append((_("Réponses incomplètes (à confirmer avant insertion)"), incomplete))
     return groups
+
+
+def _canned_entry(entry_id: str, confirmed: bool):
+    """The served entry to insert (following merges); an incomplete one only once the agent confirmed."""
+    entry = faq().resolve(entry_id)
+    if entry is not None and entry.incomplete and not confirmed:
+        return None, entry
+    return entry, None
 
 
 def _default_reply(ticket: Ticket, inserted: str = "") -> str:
@@ -190,10 +196,12 @@ def _render_ticket(ticket: Ticket, *, reply_form=None, note_form=None, iban=None
     if reply_form is None:
         reply_form = ReplyForm(prefix="reply")
         canned_id = request.args.get("canned", "")
-        entry = faq().by_id.get(canned_id)
+        entry, refused = _canned_entry(canned_id, confirmed=request.args.get("canned_confirm") == "1")
+        if refused is not None:
+            flash(_("Cette réponse est incomplète (%(missing)s) : cochez « J’ai relu, insérer quand même » pour l’insérer.", missing=refused.incomplete), "warning")
         reply_form.body.data = _default_reply(ticket, entry.answer_plain if entry else "")
     content = faq()
-    seen_entries = [(entry_id, content.by_id.get(entry_id)) for entry_id in ticket.faq_seen or []]
+    seen_entries = [(entry_id, content.resolve(entry_id)) for entry_id in ticket.faq_seen or []]
     return (
         render_template(
             "staff/ticket.html",
@@ -305,8 +313,10 @@ def ticket(ref: str):
 
 @bp.get("/canned/<entry_id>")
 def canned(entry_id: str):
-    """A FAQ answer as plain text, for staff.js to insert into a reply."""
-    entry = faq().by_id.get(entry_id)
+    """A FAQ answer as plain text, for staff.js to insert into a reply (409 for an unconfirmed incomplete one)."""
+    entry, refused = _canned_entry(entry_id, confirmed=request.args.get("confirm") == "1")
+    if refused is not None:
+        return jsonify({"id": refused.id, "incomplete": refused.incomplete, "confirm_required": True}), 409
     if entry is None:
         abort(404)
     return jsonify({"id": entry.id, "question": entry.question, "text": entry.answer_plain})

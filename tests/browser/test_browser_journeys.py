@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from faqbot import knowledge
+
 pytestmark = pytest.mark.browser
 
 TIMINGS: dict[str, float] = {}
@@ -49,7 +51,7 @@ def _time_journey(request):
 
 def test_phone_visitor_searches_with_a_typo_and_opens_the_answer(live_server, phone_page):
     page = phone_page
-    faq = live_server.app.extensions["faqbot.faq"]
+    faq = knowledge.faq(live_server.app)
     page.goto(live_server.url + "/")
     assert_fits_phone(page)
     box = page.get_by_label("Posez votre question")
@@ -240,7 +242,7 @@ def test_staff_claims_replies_with_a_canned_answer_and_closes(live_server, page)
     assert "Sam Agent" in page.locator(".ticket-head").inner_text()
 
     # A canned reply taken from the FAQ answer of the reason.
-    faq = live_server.app.extensions["faqbot.faq"]
+    faq = knowledge.faq(live_server.app)
     canned = page.locator("select#canned")
     entry_id = canned.locator("optgroup").first.locator("option").first.get_attribute("value")
     entry = faq.by_id[entry_id]
