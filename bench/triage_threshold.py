@@ -39,11 +39,11 @@ def table(rows: list[tuple[str, list[tuple[str, float]]]]) -> dict:
 
 def main() -> None:
     bank = load_bank()
-    _model, report = training.train(bank, suggest_module.featurize)
+    _model, report = training.train(bank)
     rows = []
     for example, probabilities in zip(bank.examples, report.oof_probabilities):
         probabilities = dict(probabilities)
-        concepts = {k[2:] for k in suggest_module.featurize(example.message)["k"]}
+        concepts = {k[2:] for k in suggest_module.featurize(example.message, _model.protected)["k"]}
         suggest_module._override(probabilities, concepts)
         rows.append((example.reason, sorted(probabilities.items(), key=lambda kv: kv[1], reverse=True)))
     print(json.dumps({"bank out-of-fold": table(rows)}, indent=1))
