@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from faqbot.triage import REASONS_BY_ID, suggest
 from faqbot.triage.examples import DEFAULT_BANK, MIN_PER_REASON, STYLES, BankError, load_bank, parse_bank
 from faqbot.triage.model import ReasonModel
-from faqbot.triage.suggest import TWO_CHOICES_BELOW, _override, default_model, featurize, normalize
+from faqbot.triage.suggest import TWO_CHOICES_BELOW, _override, default_model, featurize, normalize, suggest_by_rules
 
 MESSAGES = [
     ('debit-sans-confirmation', 'bonjour jai paye mon stage ce matin 215e et toujours rien recu, ni mail ni sms'),
@@ -460,6 +460,22 @@ def test_a_missing_artefact_is_trained_in_a_child_process_and_scikit_learn_stays
     # A second process finds the artefact: no training, same answer.
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert again.stdout == out.stdout
+
+
+def test_a_damaged_artefact_is_trained_again(tmp_path):
+    from faqbot.triage.classifier import artefact_path, load_model, model_key
+    from faqbot.triage.suggest import features_key
+
+    key = model_key(DEFAULT_BANK.read_bytes(), features_key())
+    artefact_path(tmp_path, key).write_bytes(b"pas un modele")
+    model = load_model(features_key(), DEFAULT_BANK, tmp_path)
+    assert model.digest == key and artefact_path(tmp_path, key).stat().st_size > 1000
+
+
+def test_without_a_model_the_rules_still_suggest():
+    result = suggest_by_rules("ma carte a expiré, je veux un virement")
+    assert result.reason == "remboursement-virement" and result.rule == "regles-seules" and not result.uncertain
+    assert suggest_by_rules("").reason == "autre"
 
 
 def test_the_bank_file_is_the_default():

@@ -21,7 +21,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from ..content.thesaurus import load_thesaurus
+from ..content.thesaurus import Thesaurus, load_thesaurus
 from . import cues
 from .classifier import load_model
 from .examples import DEFAULT_BANK
@@ -72,7 +72,7 @@ class _Reading:
     lexicon: tuple[str, ...]
     lexicon_set: frozenset[str]
     starts: frozenset[str]
-    digest: str
+    thesaurus: Thesaurus  # read once per process: the model's key holds its digest
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +87,7 @@ def _reading() -> _Reading:
     sms.update(cues.CUE_SPELLINGS)
     words = {w for c in thesaurus.concepts for form in c.all_forms for w in [fold(form)] if " " not in w}
     lexicon = tuple(sorted({w for w in words if len(w) >= 5 and w.isalpha()} | set(cues.CUE_WORDS)))
-    return _Reading(sms, lexicon, frozenset(lexicon), frozenset(w[:5] for w in lexicon), thesaurus.digest)
+    return _Reading(sms, lexicon, frozenset(lexicon), frozenset(w[:5] for w in lexicon), thesaurus)
 
 
 def normalize(text: str, vocabulary: frozenset[str] = frozenset()) -> str:
@@ -151,7 +151,7 @@ def rule_concepts(normalized: str) -> list[str]:
 
 def thesaurus_concepts(clause: str) -> list[str]:
     """The domain thesaurus's concepts named in a clause (the same vocabulary search uses)."""
-    return load_thesaurus().concepts_in(clause)
+    return _reading().thesaurus.concepts_in(clause)
 
 
 def featurize(text: str, protected: frozenset[str] = frozenset()) -> dict[str, list[str]]:
@@ -182,7 +182,7 @@ def features_key() -> str:
     for name in _FEATURE_SOURCES:
         digest.update((here / name).read_bytes())
     digest.update((here.parent / "content" / "thesaurus.py").read_bytes())  # how concepts are found...
-    digest.update(_reading().digest.encode())  # ... and the thesaurus file itself
+    digest.update(_reading().thesaurus.digest.encode())  # ... and the thesaurus file itself
     return digest.hexdigest()
 
 
@@ -295,3 +295,10 @@ def rules_reason(message: str) -> str:
     scores = score(concepts_in(normalize(message or "")))
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] >= cues.MIN_SCORE else "autre"
+
+
+def suggest_by_rules(message: str) -> Suggestion:
+    """The cue rules alone, when no classifier can be loaded (training failed): a reason, never a refusal."""
+    reason = rules_reason(message)
+    return Suggestion(reason, 0.5 if reason != "autre" else 0.0, {}, tuple(sorted(concepts_in(normalize(message or "")))),
+                      (), (), "regles-seules")
