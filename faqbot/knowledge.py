@@ -60,7 +60,7 @@ class KnowledgeStore:
         self.links = dict(links or {})
         self.popularity: Callable[[], Mapping[str, float]] | None = None  # set by the public area (search log)
         self._lock = threading.Lock()
-        self._checked_at = 0.0
+        self._checked_at = time.monotonic()  # just loaded: the first look is one period away
         self._stamp = self._file_stamp()
         self._overlay_version = self._current_overlay_version()
         self._reloading: threading.Thread | None = None

@@ -23,7 +23,7 @@ from . import bp
 from .admin import PERIODS, _days
 from .auth import admin_required, current_user
 from .content_signals import content_signals
-from .views import faq
+from .presentation import faq
 
 SIGNAL_LABELS = {
     "zero": _l("Recherche sans résultat"),
