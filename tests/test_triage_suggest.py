@@ -478,5 +478,27 @@ def test_without_a_model_the_rules_still_suggest():
     assert suggest_by_rules("").reason == "autre"
 
 
+def test_no_bank_message_comes_from_a_measuring_set():
+    """The bank is written from the reasons' definitions: no message of a bench, dev or test set, even retouched."""
+    from rapidfuzz import fuzz
+
+    from faqbot.triage.text import fold
+
+    measured = [message for _, message in MESSAGES]
+    for name in "abc":
+        measured += [case["message"] for case in yaml.safe_load((BENCH / f"triage_set_{name}.yaml").read_text(encoding="utf-8"))]
+    shared = BENCH.parent.parent / "shared" / "eval"
+    for path in (shared.glob("triage-*.yaml") if shared.exists() else ()):
+        measured += [case["message"] for case in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    measured = [fold(message) for message in measured]
+    close = [
+        (example.message, other)
+        for example in load_bank().examples
+        for other in measured
+        if fuzz.ratio(fold(example.message), other) >= 85
+    ]
+    assert close == []
+
+
 def test_the_bank_file_is_the_default():
     assert DEFAULT_BANK.name == "triage_examples.yaml" and DEFAULT_BANK.exists()
