@@ -226,3 +226,16 @@ def test_satisfaction_in_the_analytics_per_queue_reason_and_agent(app):
     assert "admin@support.test" in section and "Débité(e), mais ni e-mail ni SMS de confirmation" in section
     csv_text = staff.get("/staff/analytics/satisfaction.csv").get_data(as_text=True)
     assert "agent;admin@support.test;2;1" in csv_text and "file;points;1;0" in csv_text
+
+
+def test_links_and_queued_mail_end_with_their_ticket(app):
+    """Retention or erasure deletes the ticket: its follow-up tokens and outbox rows go with it (foreign keys)."""
+    ticket, ack, client = _file_ticket(app)
+    token = followup_token(ack)
+    db = app.extensions["faqbot.db"]
+    with db.transaction() as session:
+        session.delete(session.get(Ticket, ticket.id))
+    with db.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(FollowupToken)) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    assert client.get(f"/suivi/{token}").status_code == 404
