@@ -152,6 +152,64 @@ class FeedbackVote(Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
 
 
+# --- The content loop (faqbot/content/overlay.py): proposals from the console, served as an overlay on the file ---
+
+
+class ContentChange(Base):
+    """A proposed FAQ change: a query attached as a variant of an entry, or a new entry; reviewed by an admin.
+
+    Accepted changes are the overlay every worker applies on top of data/faq.yaml; `faqbot content export`
+    writes them into the file (exported_at) for the repository's history.
+    """
+
+    __tablename__ = "content_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # variant | entry
+    entry_id: Mapped[str] = mapped_column(String(120), index=True)  # the entry given a variant, or the new entry's id
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"variant": …} or the new entry's fields
+    query: Mapped[str] = mapped_column(String(200), default="")  # the logged search it came from
+    signal: Mapped[str] = mapped_column(String(16), default="")  # zero | contact | no-vote | unclicked | manual
+    status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)  # proposed | accepted | rejected
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), nullable=True)
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), nullable=True)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    exported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ContentVersion(Base):
+    """One row: the overlay's version, bumped in the transaction that changes what is served."""
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QueryDismissal(Base):
+    """A logged query an agent marked as noise: it leaves the content loop's lists."""
+
+    __tablename__ = "query_dismissal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(200), unique=True)  # lower-cased and trimmed, as the lists group them
+    dismissed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), nullable=True)
+    dismissed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SearchContact(Base):
+    """A visitor opened the contact form from a search's results: the search (by its `at`) did not answer them."""
+
+    __tablename__ = "search_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    search_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class FollowupToken(Base):
     """A private link to a ticket's follow-up page (and its reply address); only the SHA-256 of the token is kept."""
 

@@ -1,6 +1,7 @@
 """Putting one message on the wire: SMTP when SMTP_HOST is configured, otherwise .eml files in the outbox folder."""
 from __future__ import annotations
 
+import os
 import smtplib
 import uuid
 from collections.abc import Mapping
@@ -9,6 +10,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from ..db import utcnow
+from ..triage.redaction import redact_text
 
 
 def mail_domain(config: Mapping) -> str:
@@ -35,7 +37,7 @@ def build_message(
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = redact_text(subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = message_id or full_message_id(uuid.uuid4().hex, config)
     if reply_to:
@@ -47,6 +49,7 @@ def build_message(
     if automatic:
         # RFC 3834 ("auto-generated" | "auto-replied"): machines must not answer it (no loop with an out-of-office).
         message["Auto-Submitted"] = automatic
+    text = redact_text(text)  # the choke point for every e-mail body: no card number leaves by mail
     message.set_content(text)  # plain text only: nothing a visitor typed can become markup in a mail client
     return message
 
@@ -62,10 +65,11 @@ def deliver(config: Mapping, message: EmailMessage) -> None:
             smtp.send_message(message)
         return
     outbox = Path(config["OUTBOX_DIR"])
-    outbox.mkdir(parents=True, exist_ok=True)
+    outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
     temporary = outbox / (name + ".tmp")
-    temporary.write_bytes(bytes(message))
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+        handle.write(bytes(message))  # 0600: an e-mail holds a person's data
     temporary.rename(outbox / name)  # readers never see half a file
 
 

@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ..content.overlay import is_junk_query
 from ..models import Deflection, FeedbackVote, SearchLog, Ticket
 
 PARIS = ZoneInfo("Europe/Paris")
 TOP_LIMIT = 20
+JUNK_HEADROOM = 3  # rows fetched per row shown, so that junk left out still leaves TOP_LIMIT real queries
 DEFLECTION_OUTCOMES = ("resolved", "continued", "blocked", "submitted")
 
 
@@ -88,17 +90,18 @@ def build_report(session: Session, days: int, now: dt.datetime) -> Report:
         .where(SearchLog.at >= start, SearchLog.at <= end)
         .group_by(normalized)
         .order_by(func.count().desc(), normalized)
-        .limit(TOP_LIMIT)
+        .limit(TOP_LIMIT * JUNK_HEADROOM)
     ).all()
-    report.top_queries = [(query, count, int(zeros or 0)) for query, count, zeros in rows]
+    # Junk (emoji, one character, card numbers) is left out of the lists: it is nothing to write content for.
+    report.top_queries = [(query, count, int(zeros or 0)) for query, count, zeros in rows if not is_junk_query(query)][:TOP_LIMIT]
     rows = session.execute(
         select(normalized, func.count())
         .where(SearchLog.at >= start, SearchLog.at <= end, SearchLog.result_count == 0)
         .group_by(normalized)
         .order_by(func.count().desc(), normalized)
-        .limit(TOP_LIMIT)
+        .limit(TOP_LIMIT * JUNK_HEADROOM)
     ).all()
-    report.zero_queries = [(query, count) for query, count in rows]
+    report.zero_queries = [(query, count) for query, count in rows if not is_junk_query(query)][:TOP_LIMIT]
 
     # Entries with the most "Non" votes.
     no = func.sum(case((FeedbackVote.helpful.is_(False), 1), else_=0))

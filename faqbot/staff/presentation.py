@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, render_template, request
+from flask import current_app, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..content import load_faq
+from .. import knowledge
 from ..db import utcnow
 from ..i18n import format_field_value
 from ..models import Ticket
@@ -32,14 +32,8 @@ def schedules() -> dict[str, Schedule]:
 
 
 def faq():
-    """The FAQ the public site uses; loaded here once per process if the public area has not done it."""
-    loaded = current_app.extensions.get("faqbot.faq")
-    if loaded is None:
-        loaded = current_app.extensions.get("faqbot.staff.faq")
-        if loaded is None:
-            loaded = load_faq(current_app.config["FAQ_PATH"])
-            current_app.extensions["faqbot.staff.faq"] = loaded
-    return loaded
+    """The FAQ the public site uses (faqbot.knowledge owns it)."""
+    return knowledge.faq()
 
 
 def reason_short(reason_id: str) -> str:
@@ -60,18 +54,30 @@ def assign_choices():
 def canned_groups(ticket: Ticket) -> list[tuple[str, list]]:
     """FAQ answers offered as canned replies: the ones the visitor saw, the reason's, then every entry."""
     content = faq()
-    seen = [content.by_id[entry_id] for entry_id in ticket.faq_seen or [] if entry_id in content.by_id]
+    # Merged-away ids resolve to their survivor; incomplete answers are offered apart, behind a confirmation.
+    seen = [e for e in dict.fromkeys(content.resolve(i) for i in ticket.faq_seen or []) if e is not None and not e.incomplete]
     reason = get_reason(ticket.reason)
     linked_ids = list(reason.faq) if reason else []
-    linked = [content.by_id[i] for i in linked_ids if i in content.by_id and content.by_id[i] not in seen]
-    linked += [e for e in content.for_reason(ticket.reason) if e not in seen and e not in linked]
+    linked = [e for e in dict.fromkeys(content.resolve(i) for i in linked_ids) if e is not None and not e.incomplete and e not in seen]
+    linked += [e for e in content.for_reason(ticket.reason) if e not in seen and e not in linked and not e.incomplete]
     groups = []
     if seen:
         groups.append((_("Réponses vues par le stagiaire avant d’écrire"), seen))
     if linked:
         groups.append((_("Réponses liées au motif"), linked))
-    groups.append((_("Toutes les réponses de la FAQ"), list(content.entries)))
+    groups.append((_("Toutes les réponses de la FAQ"), [e for e in content.entries if not e.incomplete]))
+    incomplete = [e for e in content.entries if e.incomplete]
+    if incomplete:
+        groups.append((_("Réponses incomplètes (à confirmer avant insertion)"), incomplete))
     return groups
+
+
+def canned_entry(entry_id: str, confirmed: bool):
+    """The served entry to insert (following merges); an incomplete one only once the agent confirmed."""
+    entry = faq().resolve(entry_id)
+    if entry is not None and entry.incomplete and not confirmed:
+        return None, entry
+    return entry, None
 
 
 def default_reply(ticket: Ticket, inserted: str = "") -> str:
@@ -147,7 +153,9 @@ def render_ticket(ticket: Ticket, *, reply_form=None, note_form=None, iban=None,
     status_form.status.data = ticket.status if ticket.status != "nouveau" else "en_cours"
     if reply_form is None:
         reply_form = ReplyForm(prefix="reply")
-        entry = faq().by_id.get(request.args.get("canned", ""))
+        entry, refused = canned_entry(request.args.get("canned", ""), confirmed=request.args.get("canned_confirm") == "1")
+        if refused is not None:
+            flash(_("Cette réponse est incomplète (%(missing)s) : cochez « J’ai relu, insérer quand même » pour l’insérer.", missing=refused.incomplete), "warning")
         reply_form.body.data = default_reply(ticket, entry.answer_plain if entry else "")
     if not reply_form.send_key.data or reply_form.send_key.errors:
         reply_form.fresh_key()
@@ -167,7 +175,7 @@ def render_ticket(ticket: Ticket, *, reply_form=None, note_form=None, iban=None,
             assign_form=assign_form,
             status_form=status_form,
             canned_groups=canned_groups(ticket),
-            seen_entries=[(entry_id, content.by_id.get(entry_id)) for entry_id in ticket.faq_seen or []],
+            seen_entries=[(entry_id, content.resolve(entry_id)) for entry_id in ticket.faq_seen or []],
             iban=iban,
             live_links=live_token_count(db_session(), ticket.id),
             reason_short=reason_short,

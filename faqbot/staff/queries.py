@@ -9,9 +9,11 @@ from sqlalchemy import func, or_, select
 from ..db import session as db_session
 from ..models import TICKET_STATUSES, StaffUser, Ticket
 from . import workflow
+from .params import bounded_int
 
 # The list shows at most this many tickets after filtering: beyond, narrow the filters (or export).
 LIST_CAP = 1000
+MAX_ID = 2**31 - 1  # an id or page beyond what the database column holds is a 400, not an overflow
 
 
 def ticket_or_404(ref: str) -> Ticket:
@@ -62,8 +64,8 @@ def filtered_tickets(filters: ListFilters, current_user_id: int) -> list[Ticket]
         query = query.where(Ticket.assignee_id == current_user_id)
     elif filters.assignee == "personne":
         query = query.where(Ticket.assignee_id.is_(None))
-    elif filters.assignee.isdigit() and len(filters.assignee) <= 9:  # an id, not a 30-digit overflow
-        query = query.where(Ticket.assignee_id == int(filters.assignee))
+    elif filters.assignee:  # an id: anything else (« ² », 30 digits) is a 400, never an overflow
+        query = query.where(Ticket.assignee_id == bounded_int(filters.assignee, default=0, low=1, high=MAX_ID))
     if filters.q:
         pattern = "%" + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(Ticket.ref == filters.q, func.lower(Ticket.email).like(pattern, escape="\\")))

@@ -20,8 +20,9 @@ from . import bp, workflow
 from .auth import current_user
 from .forms import AssignForm, NoteForm, ReplyForm, StatusForm
 from .labels import STATUS_LABELS
-from .presentation import assign_choices, faq, now, reason_short, render_ticket, schedules
-from .queries import LIST_CAP, ListFilters, active_staff, filtered_tickets, ticket_or_404
+from .params import bounded_int
+from .presentation import assign_choices, canned_entry, now, reason_short, render_ticket, schedules
+from .queries import LIST_CAP, MAX_ID, ListFilters, active_staff, filtered_tickets, ticket_or_404
 
 PAGE_SIZE = 50
 
@@ -59,10 +60,7 @@ def tickets():
         return (1, -ticket.updated_at.timestamp())
 
     found.sort(key=urgency)
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = bounded_int(request.args.get("page"), default=1, low=1, high=MAX_ID, lenient=True)
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(page, pages)
     return render_template(
@@ -90,8 +88,10 @@ def ticket(ref: str):
 
 @bp.get("/canned/<entry_id>")
 def canned(entry_id: str):
-    """A FAQ answer as plain text, for staff.js to insert into a reply."""
-    entry = faq().by_id.get(entry_id)
+    """A FAQ answer as plain text, for staff.js to insert into a reply (409 for an unconfirmed incomplete one)."""
+    entry, refused = canned_entry(entry_id, confirmed=request.args.get("confirm") == "1")
+    if refused is not None:
+        return jsonify({"id": refused.id, "incomplete": refused.incomplete, "confirm_required": True}), 409
     if entry is None:
         abort(404)
     return jsonify({"id": entry.id, "question": entry.question, "text": entry.answer_plain})

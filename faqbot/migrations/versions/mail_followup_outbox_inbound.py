@@ -10,7 +10,7 @@ import faqbot.db
 
 
 revision = "mail_followup"
-down_revision = "0001"
+down_revision = "content_overlay"
 branch_labels = None
 depends_on = None
 
