@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask import current_app, flash, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import knowledge
 from ..db import utcnow
@@ -98,6 +99,21 @@ def parse_iso(value):
     return None
 
 
+# Facts computed at submission (triage/checks.py), in words: codes are for the rules, not for people.
+COMPUTED_LABELS = {
+    "retractation_issue": _l("Délai de rétractation"),
+    "retractation_fin": _l("Fin du délai de rétractation retenue"),
+    "retractation_fin_initiale": _l("Fin du délai initial"),
+    "retractation_fin_apres_transfert": _l("Fin du délai après le transfert"),
+}
+COMPUTED_VALUES = {
+    "open": _l("en cours : le stagiaire peut agir seul"),
+    "expired": _l("expiré"),
+    "transfer-open": _l("rouvert par l’annulation du centre, en cours"),
+    "transfer-expired": _l("expiré, même après le transfert"),
+}
+
+
 def _humanize_key(key: str) -> str:
     return key.replace("_", " ").replace("-", " ").strip().capitalize()
 
@@ -119,7 +135,8 @@ def ticket_facts(ticket: Ticket) -> dict:
             confirmations.append((str(item), None, None))
     computed = []
     for key, value in (ticket.computed or {}).items():
-        computed.append((_humanize_key(key), parse_iso(value), value))
+        shown = str(COMPUTED_VALUES[value]) if isinstance(value, str) and value in COMPUTED_VALUES else value
+        computed.append((str(COMPUTED_LABELS.get(key, _humanize_key(key))), parse_iso(value), shown))
     return {"reason": reason, "fields": fields, "confirmations": confirmations, "computed": computed}
 
 
