@@ -447,16 +447,17 @@ def check_layout(faq_path: str | Path, data: dict) -> list[Violation]:
 
 def check_source_drift(faq: Faq, export: Export, carriers: dict[int, list[str]]) -> list[Violation]:
     """Declared `sources` into the export are the lines the answer really carries (re-derived, so they cannot drift)."""
-    from .sources import carried_line_numbers, line_ranges
+    from .sources import carried_line_numbers, line_ranges, near_neighbours
 
     prefix = f"{export.name}:"
     folds = snippet_lines(faq)
+    neighbours = near_neighbours(export)
     problems = []
     for entry in faq.all_entries:
         declared = [s for s in entry.sources if s.startswith(prefix)]
         if not declared:
             continue
-        computed = line_ranges(carried_line_numbers(entry, export, folds, carriers), export.name)
+        computed = line_ranges(carried_line_numbers(entry, export, folds, carriers, neighbours), export.name)
         if declared != computed:
             problems.append(Violation("source", entry.id, f"sources dérivées de l’export : {', '.join(computed) or '—'} (déclarées : {', '.join(declared)}) : lancez `faqbot content sources --write`"))
     return problems
