@@ -251,8 +251,8 @@ def test_overlay_is_served_by_every_instance_sharing_the_database(app, make_app,
         change = session.scalar(select(ContentChange))
         assert (change.status, change.kind, change.entry_id, change.payload) == ("proposed", "variant", "delai-remboursement", {"variant": query})
         assert overlay_version(session) == 0
-    assert post(agent_client, f"/staff/contenu/propositions/{change.id}/accepter", {"note": ""}, token_from="/staff/contenu/propositions").status_code == 403
-    assert post(admin, f"/staff/contenu/propositions/{change.id}/accepter", {"note": "ok"}, token_from="/staff/contenu/propositions").status_code == 302
+    assert post(agent_client, "/staff/contenu/propositions/decision", {"change_id": change.id, "decision": "accepter", "note": ""}, token_from="/staff/contenu/propositions").status_code == 403
+    assert post(admin, "/staff/contenu/propositions/decision", {"change_id": change.id, "decision": "accepter", "note": "ok"}, token_from="/staff/contenu/propositions").status_code == 302
     with db.transaction() as session:
         assert overlay_version(session) == 1
     # Served at once by the instance that accepted; the other sees the new version at its next check.
@@ -284,8 +284,8 @@ def test_new_entry_proposal_reviewed_and_audited(app, agent_client, admin_client
         assert change.payload["variants"][0] == "stage annulé neige"
     proposals = admin_client.get("/staff/contenu/propositions").get_data(as_text=True)
     assert "Mon stage est-il maintenu en cas de neige ?" in proposals
-    assert post(admin_client, f"/staff/contenu/propositions/{change.id}/refuser", {"note": "déjà couvert"}, token_from="/staff/contenu/propositions").status_code == 302
-    again = post(admin_client, f"/staff/contenu/propositions/{change.id}/accepter", {"note": ""}, token_from="/staff/contenu/propositions")
+    assert post(admin_client, "/staff/contenu/propositions/decision", {"change_id": change.id, "decision": "refuser", "note": "déjà couvert"}, token_from="/staff/contenu/propositions").status_code == 302
+    again = post(admin_client, "/staff/contenu/propositions/decision", {"change_id": change.id, "decision": "accepter", "note": ""}, token_from="/staff/contenu/propositions")
     assert again.status_code == 302  # refused with a message: already reviewed
     with db.transaction() as session:
         change = session.get(ContentChange, change.id)
@@ -309,7 +309,7 @@ def test_a_proposal_that_would_break_the_faq_is_refused(app, agent_client, admin
             session.add(ContentChange(kind="variant", entry_id="delai-remboursement", payload={"variant": f"formulation numéro {n}"}, query=f"q{n}", status="accepted" if n < 13 else "proposed", review_note=""))
     with db.transaction() as session:
         last = session.scalar(select(ContentChange).where(ContentChange.status == "proposed"))
-    post(admin_client, f"/staff/contenu/propositions/{last.id}/accepter", {"note": ""}, token_from="/staff/contenu/propositions")
+    post(admin_client, "/staff/contenu/propositions/decision", {"change_id": last.id, "decision": "accepter", "note": ""}, token_from="/staff/contenu/propositions")
     with db.transaction() as session:
         assert session.get(ContentChange, last.id).status == "proposed"
     assert "ne serait plus valide" in admin_client.get("/staff/contenu/propositions").get_data(as_text=True)

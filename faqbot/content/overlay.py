@@ -114,15 +114,14 @@ _CARD_LIKE = re.compile(r"(?:\d[ \-]?){13,19}")
 
 
 def is_junk_query(query: str) -> bool:
-    """A logged query nobody should turn into content: one character, no letter at all (emoji, punctuation,
-    digits only), a card number or the mask the log puts in its place."""
+    """A logged query nobody should turn into content: one character, no letter or digit at all (emoji,
+    punctuation), a card number or the mask the log puts in its place."""
     text = (query or "").strip()
     if len(text) <= 1:
         return True
     if "carte masqué" in text.casefold() or _CARD_LIKE.search(text):
         return True
-    letters = [ch for ch in text if unicodedata.category(ch).startswith("L")]
-    return not letters
+    return not any(ch.isalnum() for ch in text)
 
 
 def normalise_query(query: str) -> str:
