@@ -204,7 +204,7 @@ def _render_ticket(ticket: Ticket, *, reply_form=None, note_form=None, iban=None
         canned_id = request.args.get("canned", "")
         entry, refused = _canned_entry(canned_id, confirmed=request.args.get("canned_confirm") == "1")
         if refused is not None:
-            flash(_("Cette réponse est incomplète (%(missing)s) : cochez « J’ai relu, insérer quand même » pour l’insérer.", missing=refused.incomplete), "warning")
+            flash(_("Cette réponse est incomplète (%(missing)s) : cochez « J’ai relu, insérer quand même une réponse incomplète » pour l’insérer.", missing=refused.incomplete), "warning")
         reply_form.body.data = _default_reply(ticket, entry.answer_plain if entry else "")
     content = faq()
     seen_entries = [(entry_id, content.resolve(entry_id)) for entry_id in ticket.faq_seen or []]
