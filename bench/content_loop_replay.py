@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from faqbot import create_app  # noqa: E402
+from faqbot import create_app, knowledge  # noqa: E402
 from faqbot.content.overlay import normalise_query, overlay_version, propose_variant, review_change  # noqa: E402
 from faqbot.content.model import load_faq_data  # noqa: E402
 from faqbot.db import utcnow  # noqa: E402
@@ -92,7 +92,7 @@ def main() -> None:
             agent = accounts.create_staff(session, "agent@bench.test", "un mot de passe solide 2026", "agent", utcnow())
             admin = accounts.create_staff(session, "admin@bench.test", "un mot de passe solide 2026", "admin", utcnow())
         with database.transaction() as session:
-            faq = app.extensions["faqbot.faq"]
+            faq = knowledge.faq(app)
             signals = content_signals(session, faq, 1, utcnow())
             listed = signals.zero + signals.unclicked + signals.contact
             proposals, refused = [], []
@@ -108,11 +108,11 @@ def main() -> None:
             for change_id in proposals:
                 review_change(session, data, session.get(StaffUser, admin.id), change_id, accept=True, now=utcnow())
             version = overlay_version(session)
-        app.extensions["faqbot.content_watcher"].check(force=True)
+        knowledge.store(app).check(force=True)
         served_after = time.perf_counter() - started
         after = {"day1": measure(client, day1), "day2": measure(client, day2)}
         figures = {
-            "faq_entries": len(app.extensions["faqbot.faq"].entries),
+            "faq_entries": len(knowledge.faq(app).entries),
             "logged_searches_day1": len(days["day1"]),
             "junk_left_out": signals.junk_hidden,
             "listed": {"zero": len(signals.zero), "unclicked": len(signals.unclicked), "contact": len(signals.contact)},

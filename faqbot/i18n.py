@@ -17,6 +17,38 @@ def format_paris(value: dt.datetime | None, pattern: str = "EEEE d MMMM y 'à' H
     return babel_format_datetime(value, pattern, tzinfo=PARIS_TZ, locale=LOCALE)
 
 
+def format_field_value(field, value) -> str:
+    """A reason field's stored value (ISO date, UTC instant, "229.00", choice code) as a French reader expects it.
+
+    « vendredi 4 décembre 2026 », « jeudi 26 novembre 2026 à 02:56 » (Paris time), « 229,00 € ».
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from babel.dates import format_date
+    from babel.numbers import format_currency, format_decimal
+    from flask_babel import gettext
+
+    try:
+        if field.choices:
+            return next((gettext(label) for code, label in field.choices if code == value), str(value))
+        if field.type == "date" and isinstance(value, str):
+            return format_date(dt.date.fromisoformat(value), "EEEE d MMMM y", locale=LOCALE)
+        if field.type == "datetime" and isinstance(value, str):
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt.timezone.utc)
+            return format_paris(parsed)
+        if field.type == "number" and isinstance(value, (str, int, float, Decimal)):
+            number = Decimal(str(value))
+            # Amounts are the only numbers the reasons ask for (their labels say « (€) »).
+            if "€" in str(field.label) or field.id.startswith("montant"):
+                return format_currency(number, "EUR", locale=LOCALE)
+            return format_decimal(number, locale=LOCALE)
+    except (ValueError, InvalidOperation):
+        pass
+    return str(value)
+
+
 def init_app(app) -> None:
     Babel(app, locale_selector=lambda: "fr", timezone_selector=lambda: PARIS_TZ)
     app.jinja_env.filters["paris"] = format_paris

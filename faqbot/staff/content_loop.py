@@ -23,7 +23,7 @@ from . import bp
 from .admin import PERIODS, _days
 from .auth import admin_required, current_user
 from .content_signals import content_signals
-from .views import faq
+from .presentation import faq
 
 SIGNAL_LABELS = {
     "zero": _l("Recherche sans résultat"),
@@ -185,9 +185,9 @@ def content_review():
         return redirect(url_for("staff.content_proposals"))
     db.commit()
     if change.status == "accepted":
-        from ..public import reload_content
+        from .. import knowledge
 
-        reload_content(current_app._get_current_object())
+        knowledge.reload_now(current_app._get_current_object())
         flash(_("Proposition acceptée : elle est servie dès maintenant."), "success")
     else:
         flash(_("Proposition refusée."), "info")
