@@ -104,9 +104,15 @@ def main() -> None:
                     refused.append((item.query, str(error)))
         data, _digest = load_faq_data(faq_path)
         started = time.perf_counter()
+        accepted = 0
+        for change_id in proposals:
+            with database.transaction() as session:
+                try:
+                    review_change(session, data, session.get(StaffUser, admin.id), change_id, accept=True, now=utcnow())
+                    accepted += 1
+                except Exception as error:  # noqa: BLE001 — a proposal the FAQ's rules refuse is reported
+                    refused.append((change_id, str(error)))
         with database.transaction() as session:
-            for change_id in proposals:
-                review_change(session, data, session.get(StaffUser, admin.id), change_id, accept=True, now=utcnow())
             version = overlay_version(session)
         knowledge.store(app).check(force=True)
         served_after = time.perf_counter() - started
@@ -116,7 +122,8 @@ def main() -> None:
             "logged_searches_day1": len(days["day1"]),
             "junk_left_out": signals.junk_hidden,
             "listed": {"zero": len(signals.zero), "unclicked": len(signals.unclicked), "contact": len(signals.contact)},
-            "variants_accepted": len(proposals),
+            "variants_proposed": len(proposals),
+            "variants_accepted": accepted,
             "refused": refused,
             "overlay_version": version,
             "accept_to_served_seconds": round(served_after, 2),

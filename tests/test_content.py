@@ -234,7 +234,7 @@ LONG_ANSWER = _faq_data()["entries"][0]["answer"]
         (_mutate("entries.0.question", _DELETE), "schema", "question"),
         (_mutate("entries.0.question", "Sous combien de temps suis-je remboursé"), "schema", "« ? »"),
         (_mutate("entries.0.variants", ["a", "b"]), "schema", "2 variantes"),
-        (_mutate("entries.0.variants", [f"variante {n}" for n in range(17)]), "schema", "17 variantes"),
+        (_mutate("entries.0.variants", [f"variante {n}" for n in range(25)]), "schema", "25 variantes"),
         (_mutate("entries.0.category", "inconnue"), "schema", "catégorie inconnue"),
         (_mutate("entries.0.tags", "remboursement"), "schema", "tags"),
         (_mutate("entries.0.sourcse", []), "schema", "champ inconnu"),
