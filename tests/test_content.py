@@ -113,6 +113,19 @@ def test_missing_list_detection():
     assert missing_list("Que faire ?\n\nRien.") is None
 
 
+def test_dangling_announcements_are_not_served():
+    from faqbot.content.model import strip_dangling_announcements as strip
+
+    assert strip("Changez de date dans votre Espace Stagiaire.\n\nPour cela :") == "Changez de date dans votre Espace Stagiaire."
+    # A sentence that carries meaning keeps it, and ends with « … » instead of announcing a lost list.
+    long = "En cas de perte, vous pourrez tout de même participer au stage en fournissant les documents suivants :"
+    assert strip(long + "\n\nCes documents valident votre identité.") == long[:-2] + "…\n\nCes documents valident votre identité."
+    # Two labels in a row, or a label at the end, have lost their content; a label followed by its text has not.
+    assert strip("Texte.\n\n**Exemple concret :**\n\n**À vérifier :**") == "Texte."
+    assert strip("**Important :**\n\nLe délai est fixe.") == "**Important :**\n\nLe délai est fixe."
+    assert strip("Voici les étapes à suivre :\n\n1. Un\n2. Deux") == "Voici les étapes à suivre :\n\n1. Un\n2. Deux"
+
+
 def test_line_ranges():
     assert line_ranges([5, 3, 4, 9], "x.txt") == ["x.txt:3-5", "x.txt:9"]
 
