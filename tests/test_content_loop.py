@@ -362,7 +362,8 @@ def test_export_check_reload_round_trip(app, admin_client, faq_file, tmp_path):
     with db.transaction() as session:
         change = session.scalar(select(ContentChange))
         assert change.exported_at is not None
-        assert session.scalar(select(AuditEvent).where(AuditEvent.kind == "content_exported")) is not None
+        exported = session.scalar(select(AuditEvent).where(AuditEvent.kind == "content_exported"))
+        assert json.loads(exported.detail)["operator"] and json.loads(exported.detail)["changes"] == [change.id]
     again = CliRunner().invoke(content_group, args)
     assert "Aucune proposition acceptée à exporter" in again.output and faq_file.read_text(encoding="utf-8") == after
 
