@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(db_group)
     app.cli.add_command(content_cli.content_group)
 
-    from . import api_docs, contact, followup, knowledge, mail, privacy, public, staff
+    from . import api_docs, contact, followup, knowledge, mail, privacy, public, staff, widget
 
     # The FAQ, thesaurus and search service, loaded once and handed to every area.
     knowledge.init_app(app)
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     followup.init_app(app)
     mail.init_app(app)
     api_docs.init_app(app)
+    widget.init_app(app)
     return app
 
 

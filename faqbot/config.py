@@ -160,6 +160,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, int, "taille maximale d’une requête en octets (413 au-delà)"),
     Setting("SESSION_COOKIE_SECURE", False, _bool, "à mettre à `1` derrière HTTPS"),
     Setting("STAFF_IDLE_MINUTES", 30, int, "fin de session staff après inactivité"),
+    # The help panel (/widget.js) is framed only by these sites: its CSP frame-ancestors. Empty: by none.
+    Setting("EMBED_ORIGINS", "", str,
+            "sites autorisés à intégrer l’aide (`/widget.js`), séparés par des espaces ou des virgules, ex. `https://www.exemple-reservation.fr` : la directive CSP `frame-ancestors` du panneau ; vide : aucun autre site"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -13,11 +13,15 @@ need_apt=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v redis-server >/dev/null || need_apt+=(redis-server)  # the Redis throttling store is tested for real
 [ -x /usr/sbin/dovecot ] || need_apt+=(dovecot-imapd)  # `faqbot mail fetch` is tested against a real IMAP server
+command -v npm >/dev/null || need_apt+=(npm)  # axe-core, the accessibility gate of the browser suite
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+# axe-core from the npm registry, at the version locked in tests/browser/package-lock.json; Playwright injects it.
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 # A private PostgreSQL cluster on a free loopback port, removed on exit.
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)

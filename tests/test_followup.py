@@ -127,7 +127,7 @@ def test_resolved_button_and_satisfaction_by_post_only(app):
     stored = _ticket(db, ticket.id)
     assert stored.status == "resolu" and stored.resolved_at is not None
     assert any(e.kind == "status" and e.data.get("by") == "stagiaire" for e in stored.events)
-    assert "Votre problème est-il résolu ?" in client.get(f"/suivi/{token}").get_data(as_text=True)
+    assert "Votre problème est-il résolu\u202f?" in client.get(f"/suivi/{token}").get_data(as_text=True)
     client.post(f"/suivi/{token}/avis", data={"csrf_token": _csrf(client, f"/suivi/{token}"), "reponse": "non"})
     client.post(f"/suivi/{token}/avis", data={"csrf_token": _csrf(client, f"/suivi/{token}"), "reponse": "oui"})
     stored = _ticket(db, ticket.id)

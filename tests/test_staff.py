@@ -65,10 +65,9 @@ def _events(db, ticket_id, kind=None):
 
 
 def _dummy_url(rule) -> str:
-    values = {"ref": "ABCD-EFGH-JKLM", "user_id": 1, "dataset": "requetes", "entry_id": "changer-de-date"}
-    return rule.rule.replace("<int:user_id>", "1").replace("<ref>", values["ref"]).replace(
-        "<dataset>", values["dataset"]
-    ).replace("<entry_id>", values["entry_id"])
+    values = {"ref": "ABCD-EFGH-JKLM", "dataset": "requetes", "entry_id": "changer-de-date", "decision": "accepter"}
+    url = re.sub(r"<int:[a-z_]+>", "1", rule.rule)
+    return re.sub(r"<([a-z_]+)>", lambda m: values.get(m.group(1), "x"), url)
 
 
 # --- Login, sessions ----------------------------------------------------------------------------------------

@@ -76,10 +76,15 @@ def answer(reason_id: str):
     reason = _reason_or_404(reason_id)
     form = OutcomeForm()
     form.validate_on_submit()  # CSRF is enforced app-wide before we get here; the fields are free text
-    return _answer(reason, message=redact_cards(form.message.data or "").text.strip())
+    message = redact_cards(form.message.data or "").text.strip()
+    if reason.id == "autre" and not message:  # « Autre » sent without a description: say so, next to the box
+        message_form = MessageForm()
+        message_form.validate()
+        return _answer(reason, message="", message_form=message_form), 422
+    return _answer(reason, message=message)
 
 
-def _answer(reason: Reason, *, message: str, entry_id: str | None = None):
+def _answer(reason: Reason, *, message: str, entry_id: str | None = None, message_form=None):
     if reason.id == "autre":
         entries = services.search_entries(message, 5) if message else []
     else:
@@ -89,7 +94,7 @@ def _answer(reason: Reason, *, message: str, entry_id: str | None = None):
     return render_template(
         "contact/answer.html", reason=reason, entries=entries, form=form, message=message,
         entry_id=entry_id if entry_id in {e.id for e in entries} else None,
-        message_form=MessageForm(formdata=None, message=message),
+        message_form=message_form or MessageForm(formdata=None, message=message),
     )
 
 
