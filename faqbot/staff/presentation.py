@@ -155,7 +155,7 @@ def render_ticket(ticket: Ticket, *, reply_form=None, note_form=None, iban=None,
         reply_form = ReplyForm(prefix="reply")
         entry, refused = canned_entry(request.args.get("canned", ""), confirmed=request.args.get("canned_confirm") == "1")
         if refused is not None:
-            flash(_("Cette réponse est incomplète (%(missing)s) : cochez « J’ai relu, insérer quand même » pour l’insérer.", missing=refused.incomplete), "warning")
+            flash(_("Cette réponse est incomplète (%(missing)s) : cochez « J’ai relu, insérer quand même une réponse incomplète » pour l’insérer.", missing=refused.incomplete), "warning")
         reply_form.body.data = default_reply(ticket, entry.answer_plain if entry else "")
     if not reply_form.send_key.data or reply_form.send_key.errors:
         reply_form.fresh_key()
