@@ -31,7 +31,7 @@ _QUESTION = re.compile(
     r"ai je le droit|a t on le droit|y a t il|existe t il|c est possible|possible de)\b"
 )
 _PROBLEM = re.compile(
-    r"\b(pas|plus|rien|aucun|aucune|jamais|ni|sans|impossible|erreur|refus\w*|bloqu\w*|perdu\w*|oubli\w*|annul\w*|"
+    r"\b(pas|plus|rien|aucun|aucune|jamais|ni|sans|impossible|erreur|refus\w*|bloqu\w*|annul\w*|"
     r"rate|manque\w*|echou\w*|echec|probleme|bug\w*|trompe\w*|toujours pas|pas encore)\b"
 )
 _DIGIT = re.compile(r"\d")
