@@ -268,11 +268,14 @@ class SearchService:
 
     def _question_precision(self, docnum: int, query_terms: set[str]) -> float:
         """Best share (by idf) of one phrasing of the entry's question that the query says."""
-        best = 0.0
-        for units, mass in self.tables.detail(docnum).formulations:
-            covered = sum(weight for accepted, weight in units if not accepted.isdisjoint(query_terms))
-            best = max(best, covered / mass)
-        return best
+        detail = self.tables.detail(docnum)
+        said: set[tuple[int, int]] = set()
+        for term in query_terms:
+            said.update(detail.units_of_term.get(term, ()))
+        covered = [0.0] * len(detail.masses)
+        for phrasing, word in said:
+            covered[phrasing] += detail.weights[phrasing][word]
+        return max((c / m for c, m in zip(covered, detail.masses)), default=0.0)
 
     def whoosh_scores(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
         """The same scoring through Whoosh's own searcher (this thread's): the reference `_score` must match."""
@@ -355,6 +358,8 @@ def highlight(text: str, wanted: set[str]) -> str:
 
 def _mark(text: str, spans: list[tuple[int, int]], max_chars: int | None) -> str:
     """Escape `text` and wrap the spans in <mark>; cut to `max_chars` around the first span."""
+    if not spans and (max_chars is None or len(text) <= max_chars):
+        return html.escape(text, quote=True)
     merged: list[list[int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
