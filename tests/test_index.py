@@ -313,6 +313,18 @@ def test_sms_k_for_qu_is_read_as_qu_never_as_another_word(service, typed, meant)
     assert service.corrector.correct_word("kelle") == "quelle"
 
 
+@pytest.mark.parametrize(
+    "typed, meant",
+    [("paiman", "paiement"), ("remboursman", "remboursement"), ("atestasion", "attestation"), ("prochene", "prochaine")],
+)
+def test_words_written_as_they_sound_meet_the_faq_word(typed, meant):
+    from faqbot.index.correct import phonetic_key
+
+    assert phonetic_key(typed) == phonetic_key(meant)
+    corrector = Corrector({meant: (meant, 3), "parement": ("parement", 1)}, known_terms=set())
+    assert corrector.correct_word(typed) == meant
+
+
 def test_corrector_prefers_frequent_words_on_ties():
     corrector = Corrector({"stage": ("stage", 40), "stade": ("stade", 1)}, known_terms=set())
     assert corrector.correct_word("stagz") in {"stage"}
