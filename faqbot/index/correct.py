@@ -44,7 +44,7 @@ _PHONETIC_RULES = [(re.compile(pattern), replacement) for pattern, replacement i
     (r"tion", "sion"), (r"eau|au", "o"), (r"qu|q|ck", "k"), (r"ph", "f"), (r"ch|sh", "$"), (r"c(?=[eiy])", "s"), (r"c", "k"),
     (r"g(?=[eiy])", "j"), (r"gu(?=[ei])", "g"), (r"y", "i"), (r"h", ""), (r"ai|ei|er$|ez$|et$", "e"),
     (r"[ae][nm](?![aeiou])", "@"), (r"[aeiu]in|in(?![aeiou])|un(?![aeiou])", "1"), (r"o[nm](?![aeiou])", "3"),
-    (r"ss|(?<=[aeiou])s(?=[aeiou])", "s"), (r"[estdxp]+$", ""), (r"em@$", "m@"), (r"(.)\1+", r"\1"),
+    (r"ss|(?<=[aeiou])s(?=[aeiou])", "s"), (r"[estdxp]+$", ""), (r"(.)\1+", r"\1"),
 )]
 
 
@@ -53,6 +53,9 @@ def phonetic_key(word: str) -> str:
     « permi » and « permis » meet (SMS spelling writes sounds)."""
     for pattern, replacement in _PHONETIC_RULES:
         word = pattern.sub(replacement, word)
+    # The mute e of « -ement » (« remboursman »), when a syllable comes before it.
+    if word.endswith("em@") and re.search(r"[aeiou@13]", word[:-3]):
+        word = word[:-3] + "m@"
     return word
 
 
