@@ -25,7 +25,7 @@ MAX_QUERY_TERMS = 40
 
 _SENTENCES = re.compile(r"(?<=[.!?…;])\s+|\n+")
 _QUESTION = re.compile(
-    r"\?|\b(comment|pourquoi|combien|quand|quel|quelle|quels|quelles|est ce que|est ce qu|puis je|peux je|dois je|"
+    r"\b(comment|pourquoi|combien|quand|quel|quelle|quels|quelles|est ce que|est ce qu|puis je|peux je|dois je|"
     r"faut il|peut on|peut il|pouvez vous|vous pouvez|pourriez vous|est il possible|est ce possible|"
     r"je voudrais savoir|j aimerais savoir|je souhaite savoir|savoir si|que faire|que dois|quoi faire|"
     r"ai je le droit|a t on le droit|y a t il|existe t il|c est possible|possible de)\b"
@@ -66,7 +66,10 @@ def sentence_weights(text: str) -> list[tuple[str, float]]:
     sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
     if len(sentences) < 2 or len(text.split()) < STORY_WORDS:
         return [(text, 1.0)]
-    asking = [_asks(s) for s in sentences]
+    # A question mark says it best; interrogatives only when no sentence has one ("quand même" is not a question).
+    asking = ["?" in s for s in sentences]
+    if not any(asking):
+        asking = [_asks(s) for s in sentences]
     if not any(asking):
         asking[-1] = True  # no question mark nor interrogative: the last sentence is what is wanted
     return [
