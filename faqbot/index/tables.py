@@ -17,6 +17,7 @@ Python objects, and summed in C at query time.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import pickle
 import re
@@ -32,7 +33,9 @@ from ..content import Faq
 from . import analysis
 
 TABLES_FILE = "tables.pickle"
-TABLES_VERSION = 3
+TABLES_VERSION = 4
+# Stored as .npy next to the pickle and memory-mapped on load.
+ARRAYS = ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage")
 
 # Field weights (question and variants above tags above answer), tuned on the development set.
 FIELD_BOOSTS = {"question": 3.0, "variants": 2.2, "tags": 1.6, "answer": 1.0}
@@ -108,8 +111,12 @@ class SearchTables:
         return _decode_detail(self.details[docnum])
 
     def save(self, folder: Path) -> None:
+        """The arrays as .npy files (memory-mapped by every worker: the OS shares their pages), the rest pickled."""
+        for name in ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        rest = dataclasses.replace(self, **{name: None for name in ARRAYS})
         with open(folder / TABLES_FILE, "wb") as handle:
-            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(rest, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     @staticmethod
     def load(folder: Path) -> "SearchTables":
@@ -117,6 +124,8 @@ class SearchTables:
             tables = pickle.load(handle)
         if not isinstance(tables, SearchTables) or tables.version != TABLES_VERSION:
             raise ValueError(f"{folder / TABLES_FILE}: tables of another version")
+        for name in ARRAYS:
+            setattr(tables, name, np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False))
         return tables
 
 
