@@ -29,6 +29,8 @@ __all__ = ["FIELD_BOOSTS", "Hit", "SearchOutcome", "SearchService"]
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = query_analysis.MAX_QUERY_TERMS
 SNIPPET_CHARS = 240
+# A concept standing for a word the FAQ never uses.
+UNKNOWN_WORD_CONCEPT_WEIGHT = 1.0
 SYNONYM_WEIGHT = 0.6  # a concept token's default weight against the visitor's own word (thesaurus `weight`)
 # The best answer sentence's BM25 adds this share to an entry's score: a fact stated in one sentence counts.
 PASSAGE_WEIGHT = 0.15
@@ -192,6 +194,13 @@ class SearchService:
             known = self._known_form(term)
             previous = units.get(known, (frozenset(), 0.0))
             units[known] = (previous[0] | groups, max(previous[1], weight))
+        # A concept weighs less than the visitor's own word (which then usually matches too); when that word is
+        # unknown to the FAQ (« carton rose »), the concept is all the evidence there is and counts in full.
+        for term, (groups, weight) in units.items():
+            if groups and self.tables.document_frequency(term) == 0:
+                for group in groups:
+                    if group in weights:
+                        weights[group] = max(weights[group], weight * UNKNOWN_WORD_CONCEPT_WEIGHT)
         wanted = set(weights)
         hits = []
         for docnum, score, passage in self._ranked(weights, units, limit):
