@@ -506,7 +506,7 @@ def _bench_cases():
 # Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
 # pinned too, so that a change which fixes one shows here and is recorded.
 KNOWN_MISSES = {
-    "heldout": 4, "heldout2": 3, "heldout3": 3,
+    "heldout": 3, "heldout2": 2, "heldout3": 3,
 }
 
 
