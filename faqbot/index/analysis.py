@@ -89,6 +89,9 @@ IRREGULAR_FORMS: dict[str, str] = {
     **_forms("prendre", "pris prise prend prends prennent prendra prenez"),
     **_forms("mettre", "mis mise mets met mettent mettra"),
     **_forms("ouvrir", "ouvert ouverte ouvre ouvrent"),
+    # Snowball gives "envoi" for "envoyer" but "envoy" for "envoyé".
+    **_forms("envoyer", "envoye envoyee envoyes envoyees envoyons envoyait envoyant"),
+    **_forms("transmettre", "transmis transmise transmises transmet transmets transmettent transmettra"),
 }
 
 
