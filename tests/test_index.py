@@ -527,3 +527,9 @@ def test_rankings_of_the_bench_cases_are_pinned(real_service, name, cases):
             outside_top3.append(query)
     assert len(misses) <= KNOWN_MISSES[name], misses
     assert len(outside_top3) <= (1 if name == "heldout3" else 0), outside_top3
+
+
+def test_the_euro_sign_is_an_amount_word():
+    assert analysis.analyze("un stage à 3 €") == analysis.analyze("un stage à 3 euros")
+    spans = analysis.analyze_with_spans("à 3 € près", mode="query")
+    assert ("euro", 4, 5) in spans

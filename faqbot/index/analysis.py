@@ -27,7 +27,8 @@ ANALYZER_VERSION = "fr-5"
 
 APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 # A word keeps its inner apostrophes and digits ("aujourd'hui", "48SI"); hyphens and everything else split.
-_WORD = re.compile(r"[^\W_]+(?:[" + APOSTROPHES + r"][^\W_]+)*")
+# The euro sign is a word too: « 3 € » and « 10 euros » are amounts of the same kind.
+_WORD = re.compile(r"[^\W_]+(?:[" + APOSTROPHES + r"][^\W_]+)*|€")
 _ELISION = re.compile(r"^(l|d|j|n|s|c|m|t|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)[" + APOSTROPHES + r"](?=\w)", re.I)
 _HAS_DIGIT = re.compile(r"\d")
 
@@ -71,7 +72,7 @@ def normalise_apostrophes(text: str) -> str:
 
 # Snowball conflates words that mean different things here: "virement" (bank transfer) and "viré" (sent away)
 # both give "vir"; "délai" and "délit" both give "del".
-STEM_EXCEPTIONS = {"virement": "virement", "virements": "virement", "delit": "delit", "delits": "delit"}
+STEM_EXCEPTIONS = {"virement": "virement", "virements": "virement", "delit": "delit", "delits": "delit", "euros": "euro"}
 
 
 def _forms(infinitive: str, forms: str) -> dict[str, str]:
@@ -160,7 +161,7 @@ class FoldFilter(Filter):
 
     def __call__(self, tokens):
         for token in tokens:
-            token.text = normalise_apostrophes(fold(token.text))
+            token.text = "euros" if token.text == "€" else normalise_apostrophes(fold(token.text))
             yield token
 
 
