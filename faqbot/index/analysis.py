@@ -302,6 +302,8 @@ _FUNCTION_TABLE, _FUNCTION_MAX = _function_phrase_table()
 _FUNCTION_LAST = frozenset(key[-1] for key in _FUNCTION_TABLE)
 _SYNONYM_TABLE, _NEGATIVE_TABLE, _SYNONYM_MAX = _synonym_tables()
 _PHRASE_LAST = frozenset(key[-1] for key in (*_SYNONYM_TABLE, *_NEGATIVE_TABLE))
+_IMPLIED = [(c.id, c.implied_by) for c in THESAURUS.concepts if c.implied_by]
+IMPLIED_WINDOW = 15  # words: a combination's parts must be named this close to name the concept
 # How much a concept token weighs against the visitor's own word (thesaurus `weight`, default 0.6).
 CONCEPT_WEIGHTS: dict[str, float] = {SYNONYM_PREFIX + c.id: c.weight for c in THESAURUS.concepts}
 
@@ -349,6 +351,22 @@ class SynonymFilter(Filter):
             for broader in THESAURUS.by_id[concept].broader:
                 if not any(c == broader and a <= last and first <= b for a, b, c in accepted):
                     accepted.append((first, last, broader))
+        # Combinations that name another concept, when their parts are close (within IMPLIED_WINDOW words).
+        for concept, combinations in _IMPLIED:
+            if any(c == concept for _a, _b, c in accepted):
+                continue
+            for combination in combinations:
+                spans = []
+                for part in combination:
+                    found = [(a, b) for a, b, c in accepted if c == part]
+                    if not found:
+                        break
+                    spans.append(found[-1])
+                else:
+                    first, last = min(a for a, _b in spans), max(b for _a, b in spans)
+                    if last - first <= IMPLIED_WINDOW:
+                        accepted.append((first, last, concept))
+                        break
         for first, last, concept in sorted(accepted, key=lambda m: (m[1], m[0])):
             extra = words[last].copy()
             extra.text = SYNONYM_PREFIX + concept
