@@ -7,6 +7,7 @@ only the returned entries get an excerpt: the answer sentence that best matches 
 """
 from __future__ import annotations
 
+import heapq
 import html
 import re
 import threading
@@ -259,8 +260,9 @@ class SearchService:
         # possible score falls below the limit-th exact score, neither it nor any after it can enter the results.
         bounds = totals[candidates] * (covered / total) ** COVERAGE_POWER
         ranked: list[tuple[int, float]] = []
+        best: list[float] = []  # min-heap of the `limit` best exact scores so far
         for position in np.argsort(-bounds, kind="stable"):
-            if len(ranked) >= limit and bounds[position] < ranked[limit - 1][1]:
+            if len(best) >= limit and bounds[position] < best[0]:
                 break
             docnum = int(candidates[position])
             if self._entries[docnum] is None:
@@ -268,7 +270,11 @@ class SearchService:
             precision = self._question_precision(docnum, query_terms)
             score = float(bounds[position]) * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
             ranked.append((docnum, score))
-            ranked.sort(key=lambda item: -item[1])
+            if len(best) < limit:
+                heapq.heappush(best, score)
+            elif score > best[0]:
+                heapq.heapreplace(best, score)
+        ranked.sort(key=lambda item: -item[1])
         # The excerpt is the best sentence of the entries returned (and of those only).
         return [
             (docnum, score, int(np.argmax(passage_scores[first[docnum]: first[docnum + 1]])) if best_passage[docnum] > 0 else None)
