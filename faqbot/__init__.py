@@ -36,14 +36,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(db_group)
     app.cli.add_command(content_cli.content_group)
 
-    from . import api_docs, contact, privacy, public, staff
+    from . import api_docs, contact, followup, knowledge, mail, privacy, public, staff, widget
 
+    # The FAQ, thesaurus and search service, loaded once and handed to every area.
+    knowledge.init_app(app)
     # Each area registers its own blueprints, CLI commands and hooks.
     public.init_app(app)
     contact.init_app(app)
     staff.init_app(app)
     privacy.init_app(app)
+    followup.init_app(app)
+    mail.init_app(app)
     api_docs.init_app(app)
+    widget.init_app(app)
     return app
 
 

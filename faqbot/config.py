@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .content.model import PLATFORM_LINKS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -97,6 +99,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FAQ_WATCH", True, _bool, "recharge la FAQ quand `FAQ_PATH` change, sans redémarrage"),
     Setting("INDEX_DIR", lambda instance: str(instance / "index"), str, "index de recherche, reconstruit quand le contenu change", shown="`instance/index`"),
     # Without SMTP_HOST, e-mails are written as .eml files here: nothing is lost, nothing leaves the machine.
+    Setting("TRIAGE_MODEL_DIR", "", str,
+            "classifieur de motifs ajusté (`.npz` dont le nom dépend de la banque d’exemples) ; vide : le dossier de cache de l’utilisateur, partagé par les instances"),
+    Setting("ESPACE_STAGIAIRE_URL", PLATFORM_LINKS["ESPACE_STAGIAIRE_URL"], str, "lien « Espace Stagiaire » des réponses de la FAQ"),
+    Setting("STAGE_SEARCH_URL", PLATFORM_LINKS["STAGE_SEARCH_URL"], str, "lien de recherche de stage des réponses de la FAQ"),
+    Setting("MES_POINTS_PERMIS_URL", PLATFORM_LINKS["MES_POINTS_PERMIS_URL"], str, "lien « Mes Points Permis » (solde de points) des réponses de la FAQ"),
+    Setting("RII_URL", PLATFORM_LINKS["RII_URL"], str, "lien de demande du relevé d’information intégral des réponses de la FAQ"),
+    Setting("RECOURS_PERMIS_URL", PLATFORM_LINKS["RECOURS_PERMIS_URL"], str, "lien des recours contre un retrait de points des réponses de la FAQ"),
     Setting("OUTBOX_DIR", lambda instance: str(instance / "outbox"), str, "e-mails écrits en `.eml` quand `SMTP_HOST` est vide", shown="`instance/outbox`"),
     Setting("SMTP_HOST", "", str, "serveur SMTP ; vide : e-mails écrits dans `OUTBOX_DIR`"),
     Setting("SMTP_PORT", 25, int, "port SMTP"),
@@ -106,6 +115,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_FROM", "support@faqbot.localhost", str, "expéditeur des e-mails"),
     # One write per search serialised the workers on SQLite's lock: rows are buffered per worker and written in
     # one transaction this often; tests write at the end of each request so they see their rows.
+    # Links in e-mails (follow-up page, contact form) are built on the address the public reaches the site at.
+    Setting("PUBLIC_URL", "http://127.0.0.1:5000", str, "adresse publique du site : base des liens des e-mails (page de suivi, formulaire)"),
+    # Plus addressing: one mailbox, one reply address per ticket, read back by `faqbot mail fetch`.
+    Setting("MAIL_REPLY_TO", "", str, "réponses aux e-mails d’un ticket vers `<local>+<jeton>@<domaine>` de cette adresse ; vide : pas de Reply-To, fil reconnu par les en-têtes"),
+    Setting("MAIL_DELIVERY", "", str, "qui envoie l’outbox : `thread` (dans chaque worker), `inline` (après le commit, dans la requête), `cron` (seulement `faqbot mail send`) ; vide : `thread`, `inline` sous `TESTING`"),
+    Setting("MAIL_SEND_INTERVAL", 30.0, float, "secondes entre deux tours de l’expéditeur (nouvelles tentatives ; un nouvel e-mail le réveille aussitôt)"),
+    Setting("IMAP_HOST", "", str, "boîte du support lue par `faqbot mail fetch` ; vide : pas de lecture"),
+    Setting("IMAP_PORT", 0, int, "port IMAP ; `0` : 993 en TLS, 143 sinon"),
+    Setting("IMAP_USER", "", str, "identifiant IMAP"),
+    Setting("IMAP_PASSWORD", "", str, "mot de passe IMAP"),
+    Setting("IMAP_SECURITY", "tls", str, "`tls` (défaut), `starttls` ou `none` (boucle locale seulement)"),
+    Setting("IMAP_FOLDER", "INBOX", str, "dossier lu"),
+    Setting("IMAP_DONE_FOLDER", "Traites", str, "dossier où les messages traités sont déplacés (créé s’il manque)"),
+    Setting("SLA_BUSINESS_HOURS", "", str, "heures d’ouverture par file pour les échéances SLA (Europe/Paris, jours fériés fermés) ; vide : lun-ven 09:00-18:00, jour-j lun-sam 08:00-18:00 ; ex. « jour-j=lun-sam 08:00-18:00; *=lun-ven 09:00-18:00 »"),
     Setting("SEARCH_LOG_FLUSH_SECONDS", 0.5, float,
             "le journal des recherches est mis en tampon par worker et écrit par lots à cet intervalle (et à l’arrêt) ; `0` : à la fin de chaque requête",
             testing=0.0),
@@ -137,6 +160,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, int, "taille maximale d’une requête en octets (413 au-delà)"),
     Setting("SESSION_COOKIE_SECURE", False, _bool, "à mettre à `1` derrière HTTPS"),
     Setting("STAFF_IDLE_MINUTES", 30, int, "fin de session staff après inactivité"),
+    # The help panel (/widget.js) is framed only by these sites: its CSP frame-ancestors. Empty: by none.
+    Setting("EMBED_ORIGINS", "", str,
+            "sites autorisés à intégrer l’aide (`/widget.js`), séparés par des espaces ou des virgules, ex. `https://www.exemple-reservation.fr` : la directive CSP `frame-ancestors` du panneau ; vide : aucun autre site"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -107,7 +107,9 @@ def init_app(app) -> None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        # The widget's panel sets its own frame-ancestors (EMBED_ORIGINS); X-Frame-Options has no allow-list.
+        if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+            response.headers.setdefault("X-Frame-Options", "DENY")
         if request.path.startswith("/staff"):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from faqbot import knowledge
 from faqbot.models import AuditEvent, FeedbackVote, SearchLog, Ticket
 
 from builders import make_ticket, valid_submission
@@ -229,7 +230,7 @@ def test_wrong_passwords_from_elsewhere_never_lock_the_owner_out(make_app):
 
 def test_votes_are_limited_per_client(make_app):
     app = make_app("sqlite", VOTE_RATE_LIMIT=3)
-    faq = app.extensions["faqbot.faq"]
+    faq = knowledge.faq(app)
     entry_ids = [entry.id for entry in faq.entries[:6]]
     for entry_id in entry_ids:
         client = app.test_client()  # a script dropping its cookie between votes

@@ -85,6 +85,12 @@ def suggest():
             "confidence": result.confidence,
             "label": _(get_reason(result.reason).label),
             "faq": [services.entry_payload(entry) for entry in result.faq],
+            # The runners-up, likeliest first; when `uncertain`, a form offers the first of them next to `reason`.
+            "alternatives": [
+                {"reason": reason_id, "label": _(get_reason(reason_id).label), "confidence": confidence}
+                for reason_id, confidence in result.alternatives
+            ],
+            "uncertain": result.uncertain,
         }
     )
 

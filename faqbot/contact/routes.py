@@ -34,6 +34,7 @@ def _has_checks_step(reason: Reason) -> bool:
 @bp.get("/contact")
 def start():
     """Step 1, or step 2 directly when a FAQ entry links here with ?reason=<id>."""
+    services.record_search_contact(request.args.get("s"))  # from a search's results: that search did not answer
     reason_id = request.args.get("reason")
     if reason_id:
         reason = get_reason(reason_id)
@@ -54,13 +55,17 @@ def suggestion():
         flash(_("Par sécurité, nous avons masqué le numéro de carte bancaire de votre message : ne le communiquez jamais."), "warning")
     result = services.suggest_reason(redacted.text)
     suggested = get_reason(result.reason)
+    # Under the confidence threshold the page offers the two likeliest reasons instead of one.
+    second = get_reason(result.alternatives[0][0]) if result.uncertain else None
+    shown = {suggested.id, second.id if second else None}
     return render_template(
         "contact/suggestion.html",
         message=redacted.text,
         suggested=suggested,
+        second=second,
         confidence=result.confidence,
         entries=list(result.faq),
-        others=[r for r in REASONS if r.id != suggested.id],
+        others=[r for r in REASONS if r.id not in shown],
         form=OutcomeForm(formdata=None, message=redacted.text),
     )
 
@@ -71,10 +76,15 @@ def answer(reason_id: str):
     reason = _reason_or_404(reason_id)
     form = OutcomeForm()
     form.validate_on_submit()  # CSRF is enforced app-wide before we get here; the fields are free text
-    return _answer(reason, message=redact_cards(form.message.data or "").text.strip())
+    message = redact_cards(form.message.data or "").text.strip()
+    if reason.id == "autre" and not message:  # « Autre » sent without a description: say so, next to the box
+        message_form = MessageForm()
+        message_form.validate()
+        return _answer(reason, message="", message_form=message_form), 422
+    return _answer(reason, message=message)
 
 
-def _answer(reason: Reason, *, message: str, entry_id: str | None = None):
+def _answer(reason: Reason, *, message: str, entry_id: str | None = None, message_form=None):
     if reason.id == "autre":
         entries = services.search_entries(message, 5) if message else []
     else:
@@ -84,7 +94,7 @@ def _answer(reason: Reason, *, message: str, entry_id: str | None = None):
     return render_template(
         "contact/answer.html", reason=reason, entries=entries, form=form, message=message,
         entry_id=entry_id if entry_id in {e.id for e in entries} else None,
-        message_form=MessageForm(formdata=None, message=message),
+        message_form=message_form or MessageForm(formdata=None, message=message),
     )
 
 

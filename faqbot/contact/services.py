@@ -1,4 +1,5 @@
-"""What the contact routes and API share: FAQ lookups, the one submission service and the acknowledgment e-mail."""
+"""What the contact routes and API share: FAQ lookups and the one submission service (its e-mail is queued in the
+outbox; its words are mail.compose's)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,25 +7,21 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 
+from .. import knowledge
 from ..content import Entry, Faq
-from ..db import session as db_session
 from ..db import utcnow
-from ..mail import send_email
 from sqlalchemy import select
 
-from ..models import Ticket, TicketEvent
+from ..models import Ticket
 from ..throttle import Verdict
 from ..triage import Problem, Reason, Submission, create_ticket
 from ..triage.reasons import N_
-from ..triage.deadlines import format_paris_datetime
 from ..triage.fields import parse_datetime
-from ..triage.suggest import Suggestion, suggest
+from ..triage.suggest import Suggestion, default_model, suggest
 from ..triage.redaction import redact_cards
 from ..triage.tickets import MAX_IDEMPOTENCY_KEY, Created, record_deflection
 from . import limits
-from ..triage.text import fold
 
 
 def now() -> dt.datetime:
@@ -34,11 +31,11 @@ def now() -> dt.datetime:
 
 
 def faq() -> Faq | None:
-    return current_app.extensions.get("faqbot.faq")
+    return knowledge.faq()
 
 
 def search_entries(text: str, limit: int = 5) -> list[Entry]:
-    service = current_app.extensions.get("faqbot.search")
+    service = knowledge.search()
     if service is None or not text.strip():
         return []
     try:
@@ -48,24 +45,10 @@ def search_entries(text: str, limit: int = 5) -> list[Entry]:
         return []
 
 
-def faq_vocabulary() -> frozenset[str]:
-    """Words of the FAQ, spelled right: the suggester never "corrects" them into cue words."""
-    content = faq()
-    if content is None:
-        return frozenset()
-    cached = current_app.extensions.get("faqbot.contact.vocabulary")
-    if cached and cached[0] == content.digest:
-        return cached[1]
-    words = set()
-    for entry in content.entries:
-        words.update(fold(f"{entry.question} {entry.answer} {' '.join(entry.variants)}").split())
-    vocabulary = frozenset(word for word in words if len(word) >= 5 and not word.isdigit())
-    current_app.extensions["faqbot.contact.vocabulary"] = (content.digest, vocabulary)
-    return vocabulary
-
-
 def suggest_reason(message: str) -> Suggestion:
-    return suggest(message, search=search_entries, vocabulary=faq_vocabulary())
+    """The suggested reason: the triage classifier (artefact in TRIAGE_MODEL_DIR) with the FAQ search's vote."""
+    model = default_model(cache_dir=current_app.config.get("TRIAGE_MODEL_DIR") or None)
+    return suggest(message, search=search_entries, model=model)
 
 
 def reason_entries(reason: Reason, limit: int = 3) -> list[Entry]:
@@ -154,64 +137,27 @@ def submit(submission: Submission, *, idempotency_key: str | None, source: str) 
             idempotency_key=idempotency_key,
             source=source,
         )
+        if created.created:
+            _acknowledge(session, created)
     if not created.created:  # another worker stored the same key between our lookup and our insert
         kind = "replayed" if same_submission(created.ticket, submission) else "conflict"
         return Outcome(kind, created.ticket)
-    _acknowledge(created)
+    from ..mail import notify_sender
+
+    notify_sender(current_app)
     return Outcome("created", created.ticket)
 
 
-def _acknowledge(created: Created) -> None:
+def _acknowledge(session, created: Created) -> None:
+    """Queue the acknowledgment in the outbox, in the ticket's own transaction; the sender builds and sends it
+    after the request. The request neither builds the text nor talks to the mail server, and an SMTP outage
+    delays the e-mail instead of losing it — and no e-mail exists for a ticket that was not stored.
+    """
+    from ..mail.outbox import enqueue
+
     ticket = created.ticket
-    try:
-        send_email(
-            current_app.config,
-            to=ticket.email,
-            subject=_("Votre demande %(ref)s a bien été reçue", ref=ticket.ref),
-            text=acknowledgment_text(ticket),
-        )
-    except Exception as error:  # the ticket is stored: a mail failure must not lose it nor show an error page
-        current_app.logger.exception("Accusé de réception non envoyé pour %s", ticket.ref)
-        session = db_session()
-        session.add(TicketEvent(ticket_id=ticket.id, at=now(), kind="email_failed", body=type(error).__name__))
-        session.commit()
-
-
-def acknowledgment_text(ticket) -> str:
-    """Plain text: the reference, the reason, what we understood (already redacted; the IBAN masked)."""
-    from ..triage import get_reason
-
-    reason = get_reason(ticket.reason)
-    lines = [
-        _("Bonjour %(name)s,", name=ticket.name),
-        "",
-        _("Nous avons bien reçu votre demande. Sa référence : %(ref)s", ref=ticket.ref),
-        _("Motif : %(label)s", label=_(reason.label) if reason else ticket.reason),
-        "",
-        _("Notre équipe vous répondra par e-mail à cette adresse. Gardez cette référence : elle permet de retrouver votre demande."),
-    ]
-    if ticket.computed.get("retractation_fin"):
-        deadline = parse_datetime(ticket.computed["retractation_fin"])
-        lines += ["", _("Fin du délai de rétractation retenue : %(date)s", date=format_paris_datetime(deadline))]
-    details = []
-    if reason:
-        for field in reason.fields:
-            value = ticket.fields.get(field.id)
-            if value:
-                details.append(f"- {_(field.label)} : {value}")
-    if ticket.iban_masked:
-        details.append(f"- {_('IBAN')} : {ticket.iban_masked}")
-    if details:
-        lines += ["", _("Ce que vous nous avez indiqué :")] + details
-    if ticket.message:
-        lines += ["", _("Votre message :"), ticket.message]
-    if ticket.redactions:
-        lines += [
-            "",
-            _("Par sécurité, nous avons masqué les numéros de carte bancaire présents dans votre message : ne nous les communiquez jamais."),
-        ]
-    lines += ["", _("Ceci est un accusé de réception automatique.")]
-    return "\n".join(lines)
+    session.flush()  # the ticket's id for the outbox row
+    enqueue(session, kind="acknowledgment", to=ticket.email, now=now(), ticket_id=ticket.id)
 
 
 def mask_email(address: str) -> str:
@@ -223,3 +169,16 @@ def clean_faq_ids(raw: object) -> list[str]:
     # Any JSON value may arrive from the API (true, 5, {…}): only a string or a list can carry ids.
     items = raw.split(",") if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
     return [item for item in (str(i).strip() for i in items) if re.fullmatch(r"[a-z0-9-]{1,120}", item)][:20]
+
+
+def record_search_contact(reference: str | None) -> None:
+    """Remember that the logged search `reference` was followed by the contact form (the content loop lists it)."""
+    from ..models import SearchContact
+    from ..public.searchlog import at_of
+
+    at = at_of(reference)
+    if at is None:
+        return
+    database = current_app.extensions["faqbot.db"]
+    with database.transaction() as session:
+        session.add(SearchContact(search_at=at, at=now()))

@@ -48,10 +48,11 @@ class Correction:
 class Corrector:
     def __init__(self, vocabulary: dict[str, tuple[str, int]], known_terms: set[str]):
         """vocabulary: folded word -> (spelling with accents, number of entries using it); known_terms: index terms."""
-        # The words of the synonym phrases are the domain's words too: known, and valid corrections.
+        # The words of the thesaurus forms are the domain's words too: known, and valid corrections.
         vocabulary = dict(vocabulary)
-        for phrases in (*analysis.SYNONYMS.values(), *analysis.FUNCTION_PHRASES.values()):
-            for phrase in phrases:
+        # (Not the SMS and misspelt forms: those are typed by visitors, never corrections to offer.)
+        for concept in analysis.THESAURUS.concepts:
+            for phrase in (*concept.forms.get("legal", ()), *concept.forms.get("everyday", ()), *concept.idioms):
                 for word in analysis.surface_words(phrase):
                     if word.isalpha():
                         vocabulary.setdefault(word, (word, 0))
@@ -83,6 +84,13 @@ class Corrector:
             # "cetre" is "centre" mistyped, not "c'être": a glued particle comes before a content word.
             if folded.startswith(particle) and len(rest) >= 4 and rest in self.vocabulary and rest not in analysis.STOPWORDS:
                 return particle + "'" + self.vocabulary[rest][0]
+        # Phonetic SMS spelling: "k" for "qu" ("kestion" is "question", never "gestion"; "kelle", "pourkoi").
+        if "k" in folded:
+            phonetic = folded.replace("k", "qu")
+            if phonetic in self.vocabulary:
+                return self.vocabulary[phonetic][0]
+            if phonetic in self._french:
+                return phonetic
         max_edits = 2 if len(folded) >= TWO_EDITS_FROM else 1
         matches = process.extract(
             folded, self._choices, scorer=OSA.distance, score_cutoff=max_edits, limit=20

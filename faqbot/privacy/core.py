@@ -19,7 +19,17 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent, FeedbackVote, SearchLog, ThrottleHit, Ticket, TicketEvent
+from ..models import (
+    AuditEvent,
+    FeedbackVote,
+    FollowupToken,
+    InboundMessage,
+    OutboxMessage,
+    SearchLog,
+    ThrottleHit,
+    Ticket,
+    TicketEvent,
+)
 
 ANONYMOUS = ""  # what name and e-mail become
 ERASED = "[effacé]"  # what replaces the address where it was written in free text (audit details, searches)
@@ -193,10 +203,56 @@ def _erase_outbox(context: Context, email: str) -> int:
     return len(files)
 
 
+# --- mail tables: the outbox's recipients, mail read from the support mailbox, follow-up links -----------------
+
+
+def _export_outbox_rows(context: Context, email: str) -> list[dict]:
+    rows = context.session.scalars(select(OutboxMessage).where(func.lower(OutboxMessage.to_address) == normalize(email)))
+    return [{"kind": row.kind, "status": row.status, "created_at": _iso(row.created_at), "sent_at": _iso(row.sent_at)} for row in rows]
+
+
+def _erase_outbox_rows(context: Context, email: str) -> int:
+    """Mail not yet sent to the person is dropped; sent rows keep their kind and dates, not the address."""
+    rows = list(context.session.scalars(select(OutboxMessage).where(func.lower(OutboxMessage.to_address) == normalize(email))))
+    for row in rows:
+        row.to_address = ANONYMOUS
+        if row.status in {"pending", "sending", "failed"}:
+            row.status = "dropped"
+    return len(rows)
+
+
+def _export_inbound(context: Context, email: str) -> list[dict]:
+    rows = context.session.scalars(select(InboundMessage).where(func.lower(InboundMessage.sender) == normalize(email)))
+    return [{"received_at": _iso(row.received_at), "subject": row.subject, "body": row.body, "outcome": row.outcome} for row in rows]
+
+
+def _erase_inbound(context: Context, email: str) -> int:
+    rows = list(context.session.scalars(select(InboundMessage).where(func.lower(InboundMessage.sender) == normalize(email))))
+    for row in rows:
+        row.sender, row.subject, row.body, row.attachments = ANONYMOUS, "", "", []
+    return len(rows)
+
+
+def _export_tokens(context: Context, email: str) -> list[dict]:
+    return []  # only hashes are kept: nothing readable to hand over
+
+
+def _erase_tokens(context: Context, email: str) -> int:
+    """Every follow-up link of the person's tickets dies with the erasure (run before the tickets lose the address)."""
+    ids = [ticket.id for ticket in _tickets_of(context, email)]
+    if not ids:
+        return 0
+    result = context.session.execute(delete(FollowupToken).where(FollowupToken.ticket_id.in_(ids)))
+    return result.rowcount or 0
+
+
+register(PersonalData("followup_links", _export_tokens, _erase_tokens))
 register(PersonalData("tickets", _export_tickets, _erase_tickets))
 register(PersonalData("audit", _export_audit, _erase_audit))
 register(PersonalData("searches", _export_searches, _erase_searches))
 register(PersonalData("outbox_files", _export_outbox, _erase_outbox))
+register(PersonalData("outbox", _export_outbox_rows, _erase_outbox_rows))
+register(PersonalData("inbound_mail", _export_inbound, _erase_inbound))
 
 
 # --- the three operations ------------------------------------------------------------------------------------

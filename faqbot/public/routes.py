@@ -5,10 +5,13 @@ import datetime as dt
 import time
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory, session, url_for,
+)
 from flask_babel import gettext as _
 
-from .. import db
+from .. import db, knowledge
+from ..index.service import MAX_QUERY_CHARS
 from ..throttle import throttle_for, window_counter_for
 from . import searchlog
 from .forms import VoteForm
@@ -25,11 +28,11 @@ VOTES_REMEMBERED = 50
 
 
 def _faq():
-    return current_app.extensions["faqbot.faq"]
+    return knowledge.faq()
 
 
 def _search():
-    return current_app.extensions["faqbot.search"]
+    return knowledge.search()
 
 
 def _log():
@@ -47,11 +50,12 @@ def _log_search(outcome, clicked_entry_id: str | None = None) -> str | None:
     )
 
 
-def contact_url(reason: str | None) -> str:
-    """The contact form opened on a reason: the contact area's route when it is installed."""
+def contact_url(reason: str | None, search: str | None = None) -> str:
+    """The contact form opened on a reason; `search` (a logged search's reference) says which search failed."""
+    args = {key: value for key, value in (("reason", reason), ("s", search)) if value}
     if "contact.start" in current_app.view_functions:
-        return url_for("contact.start", reason=reason) if reason else url_for("contact.start")
-    return "/contact" + (("?" + urlencode({"reason": reason})) if reason else "")
+        return url_for("contact.start", **args)
+    return "/contact" + (("?" + urlencode(args)) if args else "")
 
 
 @bp.app_context_processor
@@ -65,6 +69,12 @@ def home():
     return render_template("public/home.html", popular=outcome.hits, categories=_faq().categories, faq=_faq())
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask every site for /favicon.ico whatever the page says: answer it rather than log a 404 per page."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+
+
 @bp.get("/recherche")
 def search_page():
     query = request.args.get("q", "")
@@ -72,7 +82,9 @@ def search_page():
     # The results' links carry the search's reference so the click lands on its log row.
     log_id = _log_search(outcome) if outcome.query else None
     return render_template(
-        "public/search.html", outcome=outcome, log_id=log_id, categories=_faq().categories, faq=_faq()
+        "public/search.html", outcome=outcome, log_id=log_id, categories=_faq().categories, faq=_faq(),
+        # A long paste is searched on its first characters only: the page says so instead of cutting silently.
+        shortened=len(" ".join(query.split())) > MAX_QUERY_CHARS, max_query=MAX_QUERY_CHARS,
     )
 
 
@@ -81,6 +93,9 @@ def entry(entry_id: str):
     faq = _faq()
     item = faq.by_id.get(entry_id)
     if item is None:
+        merged_into = faq.resolve(entry_id)  # an entry merged into another: old links keep working
+        if merged_into is not None:
+            return redirect(url_for("public.entry", entry_id=merged_into.id, **request.args), code=301)
         abort(404)
     _log_opening(item.id)
     category = faq.category_by_id.get(item.category)
@@ -127,10 +142,11 @@ def vote(entry_id: str):
             with db.get_db().transaction() as tx:
                 searchlog.record_vote(tx, item.id, helpful=bool(form.yes.data))
         session["faq_votes"] = (voted + [item.id])[-VOTES_REMEMBERED:]
+    # Shown by the vote section itself (category "feedback"), in place of the form: one thank-you, where the click was.
     if form.yes.data:
-        flash(_("Merci pour votre avis : nous sommes ravis que cette réponse vous ait aidé."), "success")
+        flash(_("Merci pour votre avis : nous sommes ravis que cette réponse vous ait aidé."), "feedback")
     else:
-        flash(_("Merci pour votre avis : nous allons améliorer cette réponse."), "info")
+        flash(_("Merci pour votre avis : nous allons améliorer cette réponse."), "feedback")
     return redirect(url_for("public.entry", entry_id=item.id, _anchor="avis"))
 
 

@@ -20,7 +20,7 @@ from . import accounts, analytics, bp, charts, workflow
 from .auth import admin_required, count_password_attempt, current_user
 from .params import bounded_int
 from .labels import AUDIT_LABELS, DEFLECTION_LABELS, QUEUE_LABELS, ROLE_LABELS, label
-from .views import faq
+from .presentation import faq
 
 PERIODS = (7, 30, 90)
 MAX_PAGE = 100_000  # far beyond any real journal; a larger number is a 400, never an overflow

@@ -117,6 +117,7 @@ def _staff_context():
         "PRIORITY_LABELS": labels.PRIORITY_LABELS,
         "QUEUE_LABELS": labels.QUEUE_LABELS,
         "SLA_LABELS": labels.SLA_LABELS,
+        "SLA_KIND_LABELS": labels.SLA_KIND_LABELS,
         "ROLE_LABELS": labels.ROLE_LABELS,
         "EVENT_LABELS": labels.EVENT_LABELS,
         "label": labels.label,

@@ -245,6 +245,23 @@ def store_ticket_directly(live: LiveServer, reason_id: str, data: dict, *, now=N
         return created.ticket.ref
 
 
+def wait_for_mail(live: LiveServer, predicate, timeout: float = 15.0) -> list:
+    """The outbox's e-mails (parsed) that match `predicate`, waiting for the server's sender thread to write them."""
+    import email
+    import email.policy
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [
+            message
+            for message in (email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(live.outbox.glob("*.eml")))
+            if predicate(message)
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def login_staff(page, live: LiveServer, email: str, password: str) -> None:
     """Log in through the real form (the page lands where /staff/ sends a fresh session)."""
     page.goto(live.url + "/staff/login")

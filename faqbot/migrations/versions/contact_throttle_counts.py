@@ -1,7 +1,7 @@
 """throttle_hit rows become per-slice counters: a check reads a bounded number of rows, whatever the traffic
 
 Revision ID: contact_throttle_counts
-Revises: 0001
+Revises: mail_followup
 Create Date: 2026-11-26 06:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'contact_throttle_counts'
-down_revision = '0001'
+down_revision = 'mail_followup'
 branch_labels = None
 depends_on = None
 
