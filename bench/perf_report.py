@@ -55,10 +55,11 @@ def search_floor(labels: list[str]) -> str:
         rows.append([label, f"{ip['search']['p50_ms']:.2f}", f"{ip['search']['p95_ms']:.2f}",
                      f"{ip['404_api']['p50_ms']:.3f}", f"{ip['404_html']['p50_ms']:.3f}",
                      f"**{ip['search_over_404_api_p50']:.1f}×**", f"{ip['search_over_404_html_p50']:.1f}×",
+                     f"{ip['search_over_404_api_best']:.1f}×" if "search_over_404_api_best" in ip else "—",
                      f"{run['load_before'][0]} → {run['load_after'][0]}"])
     out += "\n" + table("In-process (Flask test client, same app): a search against a 404",
                         ["run", "search p50 ms", "p95 ms", "404 JSON p50 ms", "404 HTML p50 ms",
-                         "search / 404 JSON (p50)", "search / 404 HTML", "load"], rows)
+                         "search / 404 JSON (p50)", "search / 404 HTML", "search / 404 JSON, best pass", "load"], rows)
     settings = "; ".join(f"{label}: {run['gunicorn']['as_run']}, {run.get('http', {}).get('client')}, "
                          f"body {run.get('http', {}).get('response_size', {}).get('faqbot_median_bytes')} B (median)"
                          for label, run in runs)
