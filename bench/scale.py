@@ -22,6 +22,9 @@ For each size, each step bounded by --step-timeout (a step that runs over is rep
   the search service alone when `app.extensions["faqbot.search"]` exists;
 - gunicorn (settings printed): time from launch to the first answer, RSS and PSS of each worker after the load,
   HTTP p50/p95 and req/s with one connection per worker (no queueing: a request's own cost) for --http-seconds;
+- a FAQ edit under load (--edit-seconds): a comment line is appended to the FAQ (new digest, same content) while
+  one client per worker keeps searching; the slowest request and how many took over 1 s tell whether a request
+  waited for the rebuild (the watcher looks at the file every 5 s);
 - tantivy 0.22+ (French stemmer, stopwords, ascii folding, same fields and weights) indexing the same documents:
   build time, p50/p95 over the same queries (at least 20 passes; returning the ids of the top 10) → faqbot/tantivy p95.
 The machine's calibration and the load average are recorded before and after each size. Loopback only.
@@ -320,6 +323,16 @@ def run_size(factor: int, args, queries: list[str], settings: harness.GunicornSe
                 harness.load_get(server.port, paths, settings.workers, 2, instance)
                 row["http"] = harness.load_get(server.port, paths, settings.workers, args.http_seconds, instance)
                 row["workers_memory"] = [harness.process_memory(pid) for pid in server.worker_pids()]
+                if args.edit_seconds > 0:
+                    # A curator saves the FAQ while visitors search: does any request wait for the rebuild?
+                    with faq_path.open("a", encoding="utf-8") as handle:
+                        handle.write("# modifiée pendant la charge\n")
+                    row["edit_under_load"] = harness._python_load(server.port, paths, settings.workers,
+                                                                  args.edit_seconds, timeout=args.step_timeout)
+                    edit = row["edit_under_load"]
+                    print(f"[{factor}×] FAQ edited under load ({args.edit_seconds:g} s, {settings.workers} "
+                          f"connections): max {edit['max_ms']} ms, {edit['over_1s']} requests over 1 s, "
+                          f"p99 {edit['p99_ms']} ms, {edit['requests']} answered, {edit['errors']} errors", flush=True)
                 row["gunicorn_tracebacks"] = server.log().count("Traceback")
             print(f"[{factor}×] gunicorn first answer {row['gunicorn_first_answer_s']} s; HTTP "
                   f"{row['http']['rps']:.0f} req/s p50 {row['http']['p50_ms']} p95 {row['http']['p95_ms']} ms "
@@ -344,6 +357,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--preload", action="store_true")
     parser.add_argument("--http-seconds", type=float, default=8)
+    parser.add_argument("--edit-seconds", type=float, default=20,
+                        help="after the HTTP load, edit the FAQ and keep searching this long (0: skip)")
     parser.add_argument("--repeat", type=int, default=5, help="passes over the dev queries (in-process, tantivy)")
     parser.add_argument("--step-timeout", type=float, default=900, help="bound of each step, seconds")
     parser.add_argument("--label", default="run")
