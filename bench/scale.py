@@ -26,7 +26,8 @@ For each size, each step bounded by --step-timeout (a step that runs over is rep
   one client per worker keeps searching; the slowest request and how many took over 1 s tell whether a request
   waited for the rebuild (the watcher looks at the file every 5 s);
 - tantivy 0.22+ (French stemmer, stopwords, ascii folding, same fields and weights) indexing the same documents:
-  build time, p50/p95 over the same queries (at least 20 passes; returning the ids of the top 10) → faqbot/tantivy p95.
+  build time, p50/p95 over the same queries (at least 20 passes; returning the ids of the top 10) → faqbot/tantivy
+  p95, and the ratio of the medians of each query's best pass (what a busy machine disturbs least).
 The machine's calibration and the load average are recorded before and after each size. Loopback only.
 """
 from __future__ import annotations
@@ -197,7 +198,9 @@ def tantivy_latency(data: dict, queries: list[str], repeat: int, folder: Path) -
             began = time.perf_counter()
             engine.search(query)
             samples.append(time.perf_counter() - began)
-    return {"build_s": round(engine.build_s, 2), "p50_ms": round(harness.percentile(samples, 0.5) * 1000, 3),
+    best = [min(samples[n::len(queries)]) for n in range(len(queries))]
+    return {"build_s": round(engine.build_s, 2), "best_median_ms": round(harness.percentile(best, 0.5) * 1000, 3),
+            "p50_ms": round(harness.percentile(samples, 0.5) * 1000, 3),
             "p95_ms": round(harness.percentile(samples, 0.95) * 1000, 3)}
 
 
@@ -224,8 +227,12 @@ for _ in range(repeat):
         response = client.get(path)
         samples.append(time.perf_counter() - began)
         assert response.status_code == 200
+def best_median(raw, count):
+    best = sorted(min(raw[n::count]) for n in range(count))
+    return round(best[len(best) // 2] * 1000, 3)
+app_best = best_median(samples, len(paths))
 samples.sort()
-out = {"start_s": round(start_s, 2), "rss_after_5_searches_mb": round(rss, 1),
+out = {"start_s": round(start_s, 2), "rss_after_5_searches_mb": round(rss, 1), "app_best_median_ms": app_best,
        "http_client_p50_ms": round(samples[len(samples) // 2] * 1000, 3),
        "http_client_p95_ms": round(samples[int(len(samples) * 0.95)] * 1000, 3)}
 service = app.extensions.get("faqbot.search")
@@ -238,6 +245,7 @@ if service is not None and hasattr(service, "search"):
             began = time.perf_counter()
             service.search(query, limit=10)
             engine.append(time.perf_counter() - began)
+    out["service_best_median_ms"] = best_median(engine, len(queries))
     engine.sort()
     out["service_p50_ms"] = round(engine[len(engine) // 2] * 1000, 3)
     out["service_p95_ms"] = round(engine[int(len(engine) * 0.95)] * 1000, 3)
@@ -314,6 +322,10 @@ def run_size(factor: int, args, queries: list[str], settings: harness.GunicornSe
         step("tantivy", tantivy)
         if "service_p95_ms" in row["worker"]:
             row["service_over_tantivy_p95"] = round(row["worker"]["service_p95_ms"] / row["tantivy"]["p95_ms"], 1)
+        if "service_best_median_ms" in row["worker"]:
+            # Each query's best pass, median over queries: the per-query cost a busy machine disturbs least.
+            row["service_over_tantivy_best"] = round(row["worker"]["service_best_median_ms"]
+                                                     / row["tantivy"]["best_median_ms"], 1)
         row["app_over_tantivy_p95"] = round(row["worker"]["http_client_p95_ms"] / row["tantivy"]["p95_ms"], 1)
 
         if args.http_seconds > 0:
@@ -323,7 +335,7 @@ def run_size(factor: int, args, queries: list[str], settings: harness.GunicornSe
                 harness.load_get(server.port, paths, settings.workers, 2, instance)
                 row["http"] = harness.load_get(server.port, paths, settings.workers, args.http_seconds, instance)
                 row["workers_memory"] = [harness.process_memory(pid) for pid in server.worker_pids()]
-                if args.edit_seconds > 0:
+                if args.edit_seconds > 0 and factor <= args.edit_max_factor:
                     # A curator saves the FAQ while visitors search: does any request wait for the rebuild?
                     with faq_path.open("a", encoding="utf-8") as handle:
                         handle.write("# modifiée pendant la charge\n")
@@ -359,6 +371,8 @@ def main() -> int:
     parser.add_argument("--http-seconds", type=float, default=8)
     parser.add_argument("--edit-seconds", type=float, default=20,
                         help="after the HTTP load, edit the FAQ and keep searching this long (0: skip)")
+    parser.add_argument("--edit-max-factor", type=int, default=10,
+                        help="skip the edit step above this size (at 100× today a request would wait ~10 min)")
     parser.add_argument("--repeat", type=int, default=5, help="passes over the dev queries (in-process, tantivy)")
     parser.add_argument("--step-timeout", type=float, default=900, help="bound of each step, seconds")
     parser.add_argument("--label", default="run")
