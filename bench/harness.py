@@ -306,7 +306,10 @@ class GunicornSettings:
         text = f"gunicorn -w {self.workers} -k {self.worker_class} --threads {self.threads}"
         if self.threads > 1 and self.worker_class == "sync":
             text += " (gunicorn turns sync into gthread when threads > 1)"
-        return text + (" --preload" if self.preload else "") + f" --timeout {self.timeout}"
+        text += (" --preload" if self.preload else "") + f" --timeout {self.timeout}"
+        if (ROOT / "gunicorn.conf.py").exists():  # gunicorn reads it from the working folder, for both apps
+            text += " + ./gunicorn.conf.py"
+        return text
 
     def as_dict(self) -> dict:
         return {"workers": self.workers, "worker_class": self.worker_class, "threads": self.threads,

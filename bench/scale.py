@@ -235,7 +235,11 @@ samples.sort()
 out = {"start_s": round(start_s, 2), "rss_after_5_searches_mb": round(rss, 1), "app_best_median_ms": app_best,
        "http_client_p50_ms": round(samples[len(samples) // 2] * 1000, 3),
        "http_client_p95_ms": round(samples[int(len(samples) * 0.95)] * 1000, 3)}
-service = app.extensions.get("faqbot.search")
+try:  # the knowledge module owns the loaded search service (issue 9); before it, an app extension did
+    from faqbot import knowledge
+    service = knowledge.search(app)
+except Exception:
+    service = app.extensions.get("faqbot.search")
 if service is not None and hasattr(service, "search"):
     import urllib.parse
     queries = [urllib.parse.parse_qs(urllib.parse.urlparse(p).query)["q"][0] for p in paths]
