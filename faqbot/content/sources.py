@@ -10,8 +10,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from .check import carried_by, snippet_lines
-from .curation import LINE_SIMILARITY, MIN_FUZZY_LENGTH
+from .curation import LINE_SIMILARITY, MIN_FUZZY_LENGTH, carried_by, snippet_lines
 from .export import Export, fold
 from .model import Entry, Faq, parse_faq
 
