@@ -30,7 +30,7 @@ def load_set(name: str) -> list[dict]:
     if name in {"a", "b", "c"}:
         return yaml.safe_load((ROOT / "bench" / f"triage_set_{name}.yaml").read_text(encoding="utf-8"))
     if name in DEV:
-        # ../shared/eval from the main checkout, ../../shared/eval from a worktree under /work/wt.
+        # the repository sits beside shared/ (a git worktree one level deeper)
         for base in (ROOT.parent, ROOT.parent.parent):
             path = base / "shared" / "eval" / DEV[name]
             if path.exists():
