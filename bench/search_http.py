@@ -1,7 +1,8 @@
 """HTTP load on /api/search: gunicorn (2 workers) + wrk on this machine, dev queries in rotation.
 
     .venv/bin/python bench/search_http.py [--seconds 15] [--connections 8] [--worker-class sync|gthread]
-                                          [--rate 300] [--modes buffered,per-request,suggest]
+                                          [--threads 1] [--rate 300]
+                                          [--modes buffered,per-request,suggest]
 
 Modes, each on a fresh gunicorn and database:
 - buffered: plain /api/search; each search is appended to the worker's search-log buffer, written in batches
@@ -12,6 +13,11 @@ Modes, each on a fresh gunicorn and database:
 After each logged run the server is stopped gracefully and the search_log rows are counted: every request wrk
 saw answered must have its row (the buffer is flushed at worker exit).
 wrk and gunicorn share the 2 cores, so the figures are a floor.
+
+Until 2026-11-26 this script always passed `--threads 4` (gunicorn then runs gthread workers, even when `-k sync` is
+asked) while printing "-k sync": the README's 1,932 req/s was measured that way. The threads are now an option
+(default 1: real sync workers) and printed as run. For faqbot next to its floor in the same run, use
+bench/search_floor.py.
 """
 from __future__ import annotations
 
@@ -68,7 +74,7 @@ def run_mode(mode: str, args, quoted: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         env = dict(os.environ, FAQBOT_INSTANCE_PATH=folder)
         server = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-k", args.worker_class, "--threads", "4",
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-k", args.worker_class, "--threads", str(args.threads),
              "-b", f"127.0.0.1:{port}", "--log-level", "warning", f"faqbot:create_app({config!r})"],
             cwd=ROOT, env=env, start_new_session=True,
         )
@@ -98,7 +104,7 @@ def run_mode(mode: str, args, quoted: str) -> None:
             answered = sum(int(re.search(r"requests=(\d+)", text).group(1)) for text in (warm, out))
             paced = f", ~{args.rate:g} req/s" if args.rate else ""
             print(f"{label}: {result}  (wrk -t2 -c{args.connections} -d{args.seconds}s{paced}, "
-                  f"gunicorn -w 2 -k {args.worker_class})", flush=True)
+                  f"gunicorn -w 2 -k {args.worker_class} --threads {args.threads})", flush=True)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -118,6 +124,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (>1 means gthread)")
     parser.add_argument("--rate", type=float, default=0, help="aim at this many req/s in total (0: as fast as possible)")
     parser.add_argument("--modes", default="buffered,per-request,suggest")
     parser.add_argument("--dev", default=str(ROOT.parent / "shared" / "eval" / "search-dev.yaml"))

@@ -7,7 +7,9 @@ Public pages, the contact form and the staff console ask this module, never `app
     knowledge.search()     # the SearchService of that FAQ
     knowledge.thesaurus()  # the domain thesaurus (content.thesaurus.Thesaurus)
 
-The FAQ file is watched (one stat call every RELOAD_CHECK_SECONDS, from a request hook): when curators change it,
+The served FAQ is data/faq.yaml with the database overlay of accepted console proposals applied
+(`content.overlay`). Both are watched (one stat call and one indexed SELECT every RELOAD_CHECK_SECONDS, from a
+request hook), so every worker of every host picks up an accepted proposal: when either changes,
 a background thread loads it, builds its index (once for all workers: the build holds a file lock and renames a
 complete folder into place) and swaps the new snapshot in with one assignment. Requests keep being answered from
 the previous snapshot meanwhile: no request ever waits for a rebuild. A file that does not load (half-saved,
@@ -25,7 +27,9 @@ from typing import Callable, Mapping
 
 from flask import Flask, current_app
 
-from .content import Faq, load_faq
+from .content import Faq
+from .content.model import PLATFORM_LINKS
+from .content.overlay import load_served_faq, overlay_version
 from .content.thesaurus import Thesaurus
 from .index import SearchService
 from .index import analysis
@@ -47,16 +51,20 @@ class Snapshot:
 class KnowledgeStore:
     """Holds the current snapshot and replaces it when the FAQ file changes."""
 
-    def __init__(self, faq_path: str | Path, index_dir: str | Path, logger=None):
+    def __init__(self, faq_path: str | Path, index_dir: str | Path, logger=None, database=None,
+                 links: Mapping[str, str] | None = None):
         self.path = Path(faq_path)
         self.index_dir = Path(index_dir)
         self.logger = logger
+        self.database = database  # faqbot.db.Database: the overlay of accepted proposals lives there
+        self.links = dict(links or {})
         self.popularity: Callable[[], Mapping[str, float]] | None = None  # set by the public area (search log)
         self._lock = threading.Lock()
-        self._checked_at = 0.0
+        self._checked_at = time.monotonic()  # just loaded: the first look is one period away
         self._stamp = self._file_stamp()
+        self._overlay_version = self._current_overlay_version()
         self._reloading: threading.Thread | None = None
-        self.current: Snapshot = self._load(load_faq(self.path))
+        self.current: Snapshot = self._load(self._read_faq())
 
     def _popularity(self) -> Mapping[str, float]:
         return self.popularity() if self.popularity is not None else {}
@@ -65,6 +73,23 @@ class KnowledgeStore:
         service = SearchService(faq, self.index_dir, popularity=self._popularity)
         return Snapshot(faq=faq, search=service, thesaurus=analysis.THESAURUS)
 
+    def _current_overlay_version(self) -> int | None:
+        """The overlay's version in the shared database; None when it cannot be read (no table yet, database down)."""
+        if self.database is None:
+            return None
+        try:
+            with self.database.sessions() as session:
+                return overlay_version(session)
+        except Exception:  # serve the file alone rather than fail
+            return None
+
+    def _read_faq(self) -> Faq:
+        """data/faq.yaml with the accepted overlay applied (the file alone when the overlay cannot be read)."""
+        if self.database is not None and self._overlay_version is not None:
+            with self.database.sessions() as session:
+                return load_served_faq(self.path, session, self.links)
+        return load_served_faq(self.path, None, self.links)
+
     def _file_stamp(self):
         try:
             stat = os.stat(self.path)
@@ -72,26 +97,34 @@ class KnowledgeStore:
             return None
         return (stat.st_mtime_ns, stat.st_size)
 
-    def check(self) -> None:
-        """Start a background reload when the file changed (at most one stat every RELOAD_CHECK_SECONDS)."""
+    def check(self, force: bool = False) -> None:
+        """Start a background reload when the file or the overlay changed (at most one look every
+        RELOAD_CHECK_SECONDS); `force` looks now and waits for the reload (tests, the CLI)."""
         now = time.monotonic()
-        if now - self._checked_at < RELOAD_CHECK_SECONDS:
+        if now - self._checked_at < RELOAD_CHECK_SECONDS and not force:
             return
         with self._lock:
-            if now - self._checked_at < RELOAD_CHECK_SECONDS:
+            if now - self._checked_at < RELOAD_CHECK_SECONDS and not force:
                 return
             self._checked_at = now
+            if self._reloading and self._reloading.is_alive():
+                return
             stamp = self._file_stamp()
-            if stamp is None or stamp == self._stamp or (self._reloading and self._reloading.is_alive()):
+            version = self._current_overlay_version()
+            if (stamp is None or stamp == self._stamp) and version == self._overlay_version:
                 return
             self._stamp = stamp
+            self._overlay_version = version
             self._reloading = threading.Thread(target=self.reload, name="faqbot-knowledge-reload", daemon=True)
             self._reloading.start()
+        if force:
+            self.wait()
 
     def reload(self) -> bool:
         """Load the file and swap it in if its content changed; False (previous content kept) when it fails."""
         try:
-            faq = load_faq(self.path)
+            self._overlay_version = self._current_overlay_version()
+            faq = self._read_faq()
             if faq.digest == self.current.faq.digest:
                 return True
             snapshot = self._load(faq)
@@ -113,10 +146,23 @@ class KnowledgeStore:
 
 def init_app(app: Flask) -> None:
     """Load the knowledge once for this app (building the index if needed) and watch the FAQ file."""
-    store = KnowledgeStore(app.config["FAQ_PATH"], app.config["INDEX_DIR"], logger=app.logger)
+    store = KnowledgeStore(
+        app.config["FAQ_PATH"], app.config["INDEX_DIR"], logger=app.logger,
+        database=app.extensions.get("faqbot.db"), links=platform_links(app.config),
+    )
     app.extensions[_EXTENSION] = store
     if app.config.get("FAQ_WATCH", True):
         app.before_request(store.check)
+
+
+def platform_links(config: Mapping) -> dict[str, str]:
+    """The platform URLs the FAQ's `{NAME}` link targets resolve to (settings with documented defaults)."""
+    return {name: config.get(name) or default for name, default in PLATFORM_LINKS.items()}
+
+
+def reload_now(app: Flask | None = None) -> bool:
+    """Reload the served FAQ in this worker now (after an accepted proposal); the others follow at their next check."""
+    return store(app).reload()
 
 
 def store(app: Flask | None = None) -> KnowledgeStore:

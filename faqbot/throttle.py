@@ -41,7 +41,7 @@ class Verdict:
 
 class Throttle(Protocol):
     def check_and_hit(
-        self, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime
+        self, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime, session=None
     ) -> Verdict: ...
 
     def reset(self, bucket: str, key: str) -> None: ...
@@ -75,29 +75,38 @@ class DatabaseThrottle(_Hashing):
         self.database = database
 
     def check_and_hit(
-        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime
+        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime, session=None
     ) -> Verdict:
-        window = _as_timedelta(window)
+        """Count one attempt; with `session`, inside that open transaction (the caller commits)."""
+        if session is not None:
+            return self._check_and_hit(session, bucket, key, limit, _as_timedelta(window), now)
+        with self.database.transaction() as own:
+            return self._check_and_hit(own, bucket, key, limit, _as_timedelta(window), now)
+
+    def _check_and_hit(self, session, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime) -> Verdict:
         hashed = self._hash(key)
         start = now - window
-        with self.database.transaction() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                lock_id = int.from_bytes(hashlib.sha256(f"{bucket}:{hashed}".encode()).digest()[:8], "big", signed=True)
-                session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
+        if session.get_bind().dialect.name == "postgresql":
+            lock_id = int.from_bytes(hashlib.sha256(f"{bucket}:{hashed}".encode()).digest()[:8], "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
+        if random.randrange(_PURGE_ONE_IN) == 0:  # other keys' leftovers, in the same transaction
+            session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.at < start))
+        else:
             session.execute(
                 delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at < start)
             )
-            hits = session.scalars(
-                select(ThrottleHit.at)
-                .where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at >= start)
-                .order_by(ThrottleHit.at)
-            ).all()
-            if len(hits) >= limit:
-                # The attempt that must expire before a new one fits: the (len - limit + 1)-th oldest.
-                return Verdict(False, _retry_after(hits[len(hits) - limit], window, now), len(hits))
-            session.add(ThrottleHit(bucket=bucket, key=hashed, at=now))
-        if random.randrange(_PURGE_ONE_IN) == 0:
-            self.purge(bucket, before=start)
+        # Only the newest `limit` attempts matter: the read never grows with traffic beyond the limit.
+        hits = session.scalars(
+            select(ThrottleHit.at)
+            .where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at >= start)
+            .order_by(ThrottleHit.at.desc())
+            .limit(limit)
+        ).all()
+        if len(hits) >= limit:
+            # The attempt that must expire before a new one fits: the limit-th newest.
+            return Verdict(False, _retry_after(hits[limit - 1], window, now), len(hits))
+        session.add(ThrottleHit(bucket=bucket, key=hashed, at=now))
+        session.flush()
         return Verdict(True, 0, len(hits) + 1)
 
     def reset(self, bucket: str, key: str) -> None:
@@ -147,9 +156,9 @@ class RedisThrottle(_Hashing):
         return f"{self.prefix}{bucket}:{self._hash(key)}"
 
     def check_and_hit(
-        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime
+        self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime, session=None
     ) -> Verdict:
-        window = _as_timedelta(window)
+        window = _as_timedelta(window)  # `session` is ignored: Redis is its own atomic store
         allowed, count, oldest = self._script(
             keys=[self._key(bucket, key)],
             args=[now.timestamp(), window.total_seconds(), limit, f"{now.timestamp()}:{uuid.uuid4().hex}"],
@@ -174,3 +183,38 @@ def throttle_for(app) -> Throttle:
             throttle = DatabaseThrottle(app.extensions["faqbot.db"], secret)
         app.extensions["faqbot.throttle"] = throttle
     return throttle
+
+
+class WindowCounter:
+    """Per-process fixed-window counters for soft limits on cheap, frequent actions (search logging).
+
+    Costs one dict lookup, never a database round trip: a search must not pay for its own analytics. Each worker
+    counts on its own, so a client gets at most `limit` × workers per window — enough to stop one client from
+    padding the statistics, which is all it protects.
+    """
+
+    MAX_KEYS = 10_000
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def allow(self, bucket: str, key: str, limit: int, window_seconds: int, now: float) -> bool:
+        window = int(now // window_seconds)
+        started, count = self._counts.get((bucket, key), (window, 0))
+        if started != window:
+            count = 0
+        if count >= limit:
+            return False
+        if len(self._counts) >= self.MAX_KEYS:
+            self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
+            if len(self._counts) >= self.MAX_KEYS:
+                self._counts.clear()
+        self._counts[(bucket, key)] = (window, count + 1)
+        return True
+
+
+def window_counter_for(app) -> WindowCounter:
+    counter = app.extensions.get("faqbot.window_counter")
+    if counter is None:
+        counter = app.extensions["faqbot.window_counter"] = WindowCounter()
+    return counter

@@ -26,11 +26,17 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalpha())
+
+
 def check_password_strength(password: str, email: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.")
-    local_part = normalize_email(email).split("@")[0] if email else ""
-    if len(local_part) >= 4 and local_part in password.lower():
+    address = normalize_email(email)
+    local_part = address.split("@")[0]
+    # The whole local part, not a substring: « MotDePasseAdmin2026! » is fine for admin@…, « Admin2026!!!! » is not.
+    if address and (address in password.lower() or _letters(local_part) and _letters(password) == _letters(local_part)):
         raise AccountError("Le mot de passe ne doit pas contenir l’adresse e-mail.")
 
 

@@ -141,10 +141,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     # The visitor (not the centre) wants out: "je veux annuler", "comment annuler", "j'ai annulé".
     "veut-annuler": (
-        r"\b(je|j|on) (ne )?(veux|voudrais|souhaite|souhaiterais|aimerais|voulais|desire|peux|pourrais|dois|vais|voudrai|souhaitais)\b( \w+){0,3} (annuler|me desister|me desinscrire|me retracter|desister|desinscrire)\b",
+        # "je ne peux pas annuler" wants out; "je ne veux pas annuler" does not.
+        r"\b(je|j|on) (?!ne (veux|voudrais|souhaite|souhaiterais|aimerais|voulais|desire|voudrai|souhaitais) (pas|jamais)\b)(ne )?(veux|voudrais|souhaite|souhaiterais|aimerais|voulais|desire|peux|pourrais|dois|vais|voudrai|souhaitais)\b( \w+){0,3} (annuler|me desister|me desinscrire|me retracter|desister|desinscrire)\b",
         r"\b(comment|possible d|moyen d|pouvoir|puis je|peut on|je peux) (faire pour )?(annuler|me desister|me desinscrire)\b",
         r"\bj ai annule\b|\bj annule\b|\bje l ai annule|\bmon annulation\b|\bma demande d annulation",
-        r"(?<!pour )\bannuler (mon|ma|l|la|cette) (stage|inscription|reservation|place|participation|commande|achat)",
+        r"(?<!pour )(?<!pas )\bannuler (mon|ma|l|la|cette) (stage|inscription|reservation|place|participation|commande|achat)",
         r"\b(je|j) (ne )?(veux|peux|pourrai|vais|souhaite) (plus|pas) (venir|faire (le|ce) stage|participer|y aller|assister)",
     ),
     # A change of date (transfer) the visitor paid for.
