@@ -95,9 +95,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`postgresql://…` ou `postgresql+psycopg://…` en production", shown="`sqlite:///instance/faqbot.sqlite3`"),
     # Create or upgrade the schema at start-up so a fresh clone runs without a separate step.
     Setting("AUTO_MIGRATE", True, _bool, "applique les migrations Alembic au démarrage (verrou de fichier entre workers)"),
-    Setting("FAQ_PATH", str(PROJECT_ROOT / "data" / "faq.yaml"), str, "la FAQ ; rechargée à chaud quand elle change (voir `FAQ_WATCH`)"),
+    Setting("FAQ_PATH", str(PROJECT_ROOT / "data" / "faq.yaml"), str, "la FAQ ; rechargée à chaud quand elle change, en arrière-plan : aucune requête n’attend la reconstruction (voir `FAQ_WATCH`)"),
     Setting("FAQ_WATCH", True, _bool, "recharge la FAQ quand `FAQ_PATH` change, sans redémarrage"),
-    Setting("INDEX_DIR", lambda instance: str(instance / "index"), str, "index de recherche, reconstruit quand le contenu change", shown="`instance/index`"),
+    Setting("INDEX_DIR", lambda instance: str(instance / "index"), str, "index de recherche (Whoosh + tables précalculées que chaque worker charge), un dossier par version du contenu, de l’analyseur et du thésaurus", shown="`instance/index`"),
     # Without SMTP_HOST, e-mails are written as .eml files here: nothing is lost, nothing leaves the machine.
     Setting("TRIAGE_MODEL_DIR", "", str,
             "classifieur de motifs ajusté (`.npz` dont le nom dépend de la banque d’exemples) ; vide : le dossier de cache de l’utilisateur, partagé par les instances"),

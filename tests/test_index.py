@@ -313,6 +313,18 @@ def test_sms_k_for_qu_is_read_as_qu_never_as_another_word(service, typed, meant)
     assert service.corrector.correct_word("kelle") == "quelle"
 
 
+@pytest.mark.parametrize(
+    "typed, meant",
+    [("paiman", "paiement"), ("remboursman", "remboursement"), ("atestasion", "attestation"), ("prochene", "prochaine")],
+)
+def test_words_written_as_they_sound_meet_the_faq_word(typed, meant):
+    from faqbot.index.correct import phonetic_key
+
+    assert phonetic_key(typed) == phonetic_key(meant)
+    corrector = Corrector({meant: (meant, 3), "parement": ("parement", 1)}, known_terms=set())
+    assert corrector.correct_word(typed) == meant
+
+
 def test_corrector_prefers_frequent_words_on_ties():
     corrector = Corrector({"stage": ("stage", 40), "stade": ("stade", 1)}, known_terms=set())
     assert corrector.correct_word("stagz") in {"stage"}
@@ -494,18 +506,22 @@ def _bench_cases():
 # Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
 # pinned too, so that a change which fixes one shows here and is recorded.
 KNOWN_MISSES = {
-    "heldout": 4, "heldout2": 3, "heldout3": 3,
+    "heldout": 2, "heldout2": 2, "heldout3": 3,
 }
+# Cases whose answer is not even in the top 3: heldout2's « d'autres formations que la recup de points », since the
+# curators rewrote that entry's question (« Le stage que je cherche n'est pas proposé sur votre site »).
+KNOWN_OUTSIDE_TOP3 = {"heldout": 0, "heldout2": 1, "heldout3": 0}
 
 
 @pytest.mark.parametrize("name, cases", _bench_cases(), ids=lambda v: v if isinstance(v, str) else "")
 def test_rankings_of_the_bench_cases_are_pinned(real_service, name, cases):
     """Issue 13: relevance unchanged by the speed work. Every case keeps its answer in the top 3, and the number
     answered first does not fall (a FAQ merge that renames entries must update bench/search_cases.py)."""
-    faq_ids = set(real_service.faq.by_id)
+    faq = real_service.faq
     misses, outside_top3 = [], []
     for query, wanted in cases:
-        wanted = [w for w in wanted if w in faq_ids]
+        # An id merged into another entry counts as that entry (its `aliases`), as old links do on the site.
+        wanted = [faq.resolve(w).id for w in wanted if faq.resolve(w) is not None]
         if not wanted:
             continue
         ids = [hit.entry.id for hit in real_service.search(query, limit=10).hits]
@@ -514,4 +530,10 @@ def test_rankings_of_the_bench_cases_are_pinned(real_service, name, cases):
         if not set(ids[:3]) & set(wanted):
             outside_top3.append(query)
     assert len(misses) <= KNOWN_MISSES[name], misses
-    assert len(outside_top3) <= (1 if name == "heldout3" else 0), outside_top3
+    assert len(outside_top3) <= KNOWN_OUTSIDE_TOP3[name], outside_top3
+
+
+def test_the_euro_sign_is_an_amount_word():
+    assert analysis.analyze("un stage à 3 €") == analysis.analyze("un stage à 3 euros")
+    spans = analysis.analyze_with_spans("à 3 € près", mode="query")
+    assert ("euro", 4, 5) in spans

@@ -366,3 +366,84 @@ def test_broken_faq_edit_keeps_serving(public_app, tmp_path):
     assert response.get_json()["results"][0]["id"] == "delai-remboursement"
     response = public_app.test_client().get("/api/search", query_string={"q": "remboursement"})
     assert response.get_json()["results"][0]["id"] == "delai-remboursement"
+
+
+def test_faq_edit_under_load_is_served_after_the_swap_by_two_workers(tmp_path):
+    """Issue 13: gunicorn, 2 workers, requests in a loop, one FAQ edit. Every request is answered, requests are
+    answered while the new index is being built (no request waits for it), and both workers end up serving the edit."""
+    import json
+    import os
+    import shutil
+    import socket
+    import threading
+    import urllib.request
+
+    root = Path(__file__).resolve().parent.parent
+    faq_path = tmp_path / "faq.yaml"
+    shutil.copy(root / "data" / "faq.yaml", faq_path)  # the real FAQ: its build takes long enough to be seen
+    index_dir = tmp_path / "index"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, FAQ_PATH=str(faq_path), INDEX_DIR=str(index_dir), SECRET_KEY="x",
+               FAQBOT_INSTANCE_PATH=str(tmp_path / "instance"),
+               DATABASE_URL=f"sqlite:///{tmp_path / 'load.sqlite3'}")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--bind", f"127.0.0.1:{port}", "faqbot:create_app()"],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/api/search?suggest=1&q=zorglub"
+
+    def top() -> str:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200
+            results = json.load(response)["results"]
+            return results[0]["id"] if results else ""
+
+    try:
+        for _ in range(600):
+            try:
+                top()
+                break
+            except OSError:
+                time.sleep(0.1)
+        answered: list[tuple[bool, str]] = []  # (started and finished during a build, first result)
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def building() -> bool:
+            return any(p.name.startswith(".staging-") for p in index_dir.iterdir())
+
+        def hammer():
+            while not stop.is_set():
+                try:
+                    during = building()
+                    first = top()
+                    answered.append((during and building(), first))
+                except BaseException as error:  # reported below
+                    errors.append(error)
+
+        threads = [threading.Thread(target=hammer) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        text = faq_path.read_text(encoding="utf-8")
+        edited = text.replace("entries:\n", "entries:\n- id: zorglub-groupon\n  question: Acceptez-vous les bons Zorglub ?\n"
+                              "  answer: Non, pas les bons Zorglub.\n  category: inscription-paiement\n", 1)
+        faq_path.write_text(edited, encoding="utf-8")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            recent = [first for _during, first in answered[-20:]]
+            if len(recent) == 20 and all(first == "zorglub-groupon" for first in recent):
+                break
+            time.sleep(0.2)
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+        assert errors == []
+        assert [first for _d, first in answered[-20:]] == ["zorglub-groupon"] * 20  # both workers swapped
+        assert any(during for during, _first in answered)  # answered while the new version was being built
+        assert answered[0][1] != "zorglub-groupon"
+    finally:
+        server.terminate()
+        server.wait(30)

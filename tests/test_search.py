@@ -226,3 +226,17 @@ def test_query_analysis_weights_the_asking_sentence():
     assert query.parse("prix du stage").story is False  # a short query is read as it is
     entities = query.parse("Bonjour, je ne comprends pas ce courrier reçu hier. Il parle de 48SI. Que faire ?")
     assert dict((t, w) for t, w, _n in entities.terms)["48si"] == 1.0  # a letter's code counts in full anywhere
+
+
+def test_a_concept_standing_for_a_word_the_faq_never_uses_counts_in_full(service):
+    """« cash » is not in the FAQ: its concept (espèces) is all the evidence, so it is not discounted."""
+    from faqbot.index import service as service_module
+
+    outcome = service.search("du cash")
+    assert outcome.hits[0].entry.id == "paiement-sur-place"
+    discounted = service_module.term_weight("~especes")
+    assert discounted < 1.0
+    weights = {"~especes": discounted}
+    full = service._entry_scores({"~especes": 1.0})
+    assert full.max() > service._entry_scores(weights).max()
+    assert outcome.hits[0].score > 0

@@ -100,6 +100,16 @@ def test_concepts_in_honours_negative_forms(thesaurus):
     assert "annulationcentre" in found and "annulation" not in found
 
 
+def test_a_combination_of_concepts_names_another(thesaurus):
+    """A probationary licence and a registered letter: the 48N letter, though « 48N » is never said."""
+    text = "jeune conducteur, j'attends toujours le recommandé"
+    assert "lettre48n" in thesaurus.concepts_in(text)
+    assert "~lettre48n" in analysis.analyze(text)
+    far = "jeune conducteur. " + "Il fait beau et je roule tous les jours vers mon travail en ville. " * 3 + "Un recommandé."
+    assert "~lettre48n" not in analysis.analyze(far)  # the parts must be close
+    assert "lettre48n" not in thesaurus.concepts_in("j'attends un recommandé")
+
+
 def test_sms_speak_is_expanded_the_same_way_for_everyone(thesaurus):
     assert thesaurus.normalise("jsuis pa venu") == "je suis pas venu"
     assert thesaurus.sms["kestion"] == "question"  # never « gestion »
@@ -120,6 +130,8 @@ def test_sms_speak_is_expanded_the_same_way_for_everyone(thesaurus):
         ({"concepts": {"a": {"legal": ["x"], "broader": ["b"]}}}, "concept inconnu"),
         ({"concepts": {"a": {"legal": ["carte bleue"]}, "b": {"everyday": ["Cartes bleues"]}}}, "Formes en double"),
         ({"sms": {"pk": ""}, "concepts": {"a": {"legal": ["x"]}}}, "non vide"),
+        ({"concepts": {"a": {"legal": ["x"], "implied_by": [["b"]]}}}, "combinaisons"),
+        ({"concepts": {"a": {"legal": ["x"], "implied_by": [["a", "c"]]}, "c": {"legal": ["y"]}}}, "concept inconnu"),
     ],
 )
 def test_invalid_files_are_refused_with_a_french_message(data, message):

@@ -10,7 +10,7 @@ from builders import make_ticket, valid_submission
 from markupsafe import Markup
 
 from faqbot import knowledge
-from faqbot.contact.services import acknowledgment_text
+from faqbot.mail.compose import acknowledgment_text
 from faqbot.db import utcnow
 from faqbot.staff.accounts import AccountError, check_password_strength
 from faqbot.typography import NBSP, NNBSP, french_spacing, typo

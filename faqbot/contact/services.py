@@ -1,4 +1,5 @@
-"""What the contact routes and API share: FAQ lookups, the one submission service and the acknowledgment e-mail."""
+"""What the contact routes and API share: FAQ lookups and the one submission service (its e-mail is queued in the
+outbox; its words are mail.compose's)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,25 +7,22 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 
 from .. import knowledge
 from ..content import Entry, Faq
-from ..db import session as db_session
 from ..db import utcnow
 from sqlalchemy import select
 
-from ..models import Ticket, TicketEvent
+from ..models import Ticket
 from ..throttle import Verdict
 from ..triage import Problem, Reason, Submission, create_ticket
 from ..triage.reasons import N_
-from ..triage.deadlines import format_paris_datetime
 from ..triage.fields import parse_datetime
-from ..triage.suggest import Suggestion, default_model, suggest
+from ..triage.model import ReasonModel
 from ..triage.redaction import redact_cards
+from ..triage.suggest import Suggestion, default_model, suggest, suggest_by_rules
 from ..triage.tickets import MAX_IDEMPOTENCY_KEY, Created, record_deflection
 from . import limits
-from ..triage.text import fold
 
 
 def now() -> dt.datetime:
@@ -48,9 +46,20 @@ def search_entries(text: str, limit: int = 5) -> list[Entry]:
         return []
 
 
+def triage_model() -> ReasonModel | None:
+    """The triage classifier (artefact in TRIAGE_MODEL_DIR, trained once per bank); None if it cannot be had."""
+    try:
+        return default_model(cache_dir=current_app.config.get("TRIAGE_MODEL_DIR") or None)
+    except Exception:  # a suggestion is a help: without the model, the cue rules still answer
+        current_app.logger.exception("Classifieur de motifs indisponible : suggestion par les règles seules")
+        return None
+
+
 def suggest_reason(message: str) -> Suggestion:
-    """The suggested reason: the triage classifier (artefact in TRIAGE_MODEL_DIR) with the FAQ search's vote."""
-    model = default_model(cache_dir=current_app.config.get("TRIAGE_MODEL_DIR") or None)
+    """The suggested reason: the triage classifier with the FAQ search's vote (the cue rules alone without it)."""
+    model = triage_model()
+    if model is None:
+        return suggest_by_rules(message)
     return suggest(message, search=search_entries, model=model)
 
 
@@ -161,59 +170,6 @@ def _acknowledge(session, created: Created) -> None:
     ticket = created.ticket
     session.flush()  # the ticket's id for the outbox row
     enqueue(session, kind="acknowledgment", to=ticket.email, now=now(), ticket_id=ticket.id)
-
-
-def acknowledgment_subject(ticket) -> str:
-    return _("Votre demande %(ref)s a bien été reçue", ref=ticket.ref)
-
-
-def acknowledgment_text(ticket, followup_link: str | None = None) -> str:
-    """Plain text: the reference, the reason, what we understood (already redacted; the IBAN masked).
-
-    Dates, times (Europe/Paris) and amounts are written the French way, as the trainee typed them.
-    """
-    from ..i18n import format_field_value
-    from ..triage import get_reason
-
-    reason = get_reason(ticket.reason)
-    lines = [
-        _("Bonjour %(name)s,", name=ticket.name),
-        "",
-        _("Nous avons bien reçu votre demande. Sa référence : %(ref)s", ref=ticket.ref),
-        # The card's short title, not the long certification sentence (« Autre demande » says more than « Aucun de ces cas »).
-        _("Motif : %(label)s", label=_(reason.label if reason.id == "autre" else reason.short) if reason else ticket.reason),
-        "",
-        _("Notre équipe vous répondra par e-mail à cette adresse. Gardez cette référence : elle permet de retrouver votre demande."),
-    ]
-    if followup_link:
-        lines += [
-            "",
-            _("Suivez votre demande, ajoutez un message ou dites-nous que c’est réglé sur votre page privée :"),
-            followup_link,
-            _("Ce lien est personnel : ne le transférez pas."),
-        ]
-    if ticket.computed.get("retractation_fin"):
-        deadline = parse_datetime(ticket.computed["retractation_fin"])
-        lines += ["", _("Fin du délai de rétractation retenue : %(date)s", date=format_paris_datetime(deadline))]
-    details = []
-    if reason:
-        for field in reason.fields:
-            value = ticket.fields.get(field.id)
-            if value:
-                details.append(f"- {_(field.label)} : {format_field_value(field, value)}")
-    if ticket.iban_masked:
-        details.append(f"- {_('IBAN')} : {ticket.iban_masked}")
-    if details:
-        lines += ["", _("Ce que vous nous avez indiqué :")] + details
-    if ticket.message:
-        lines += ["", _("Votre message :"), ticket.message]
-    if ticket.redactions:
-        lines += [
-            "",
-            _("Par sécurité, nous avons masqué les numéros de carte bancaire présents dans votre message : ne nous les communiquez jamais."),
-        ]
-    lines += ["", _("Ceci est un accusé de réception automatique.")]
-    return "\n".join(lines)
 
 
 def mask_email(address: str) -> str:

@@ -79,6 +79,9 @@ class Concept:
     weight: float = DEFAULT_WEIGHT
     neutral: bool = False  # says nothing about the topic ("que faire"): search does not search its words
     broader: tuple[str, ...] = ()  # concepts this one is a kind of: read with it ("ordonnance pénale" is justice)
+    # Combinations of concepts that, named close together, name this one too: a probationary licence and a registered
+    # letter that obliges to a course are the 48N letter, even when the visitor never says "48N".
+    implied_by: tuple[tuple[str, ...], ...] = ()
 
     @property
     def all_forms(self) -> tuple[str, ...]:
@@ -140,6 +143,9 @@ class Thesaurus:
             for named in (concept_id, *self.by_id[concept_id].broader):
                 if named not in ids:
                     ids.append(named)
+        for concept in self.concepts:  # combinations, over the whole text (a message is short)
+            if concept.id not in ids and any(all(c in ids for c in combo) for combo in concept.implied_by):
+                ids.append(concept.id)
         return ids
 
     # -- tables (built once per loaded thesaurus) ---------------------------------------------------------------------
@@ -197,6 +203,14 @@ def _strings(value, where: str) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
+def _combinations(value, where: str) -> tuple[tuple[str, ...], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, list) and len(v) >= 2 for v in value):
+        raise ThesaurusError(f"{where} : une liste de combinaisons (listes d’au moins deux concepts) est attendue")
+    return tuple(tuple(str(c) for c in combination) for combination in value)
+
+
 def parse_thesaurus(data: object, digest: str = "") -> Thesaurus:
     """Typed thesaurus from parsed YAML; raises ThesaurusError with a French message on any problem."""
     if not isinstance(data, dict):
@@ -219,7 +233,7 @@ def parse_thesaurus(data: object, digest: str = "") -> Thesaurus:
             raise ThesaurusError(f"{where} : identifiant invalide (minuscules et chiffres, sans espace)")
         if not isinstance(body, dict):
             raise ThesaurusError(f"{where} : un dictionnaire est attendu")
-        unknown = set(body) - {*REGISTERS, "idioms", "not", "weight", "neutral", "label", "broader"}
+        unknown = set(body) - {*REGISTERS, "idioms", "not", "weight", "neutral", "label", "broader", "implied_by"}
         if unknown:
             raise ThesaurusError(f"{where} : clé(s) inconnue(s) : {', '.join(sorted(unknown))}")
         forms = {register: _strings(body.get(register), f"{where}.{register}") for register in REGISTERS}
@@ -238,6 +252,7 @@ def parse_thesaurus(data: object, digest: str = "") -> Thesaurus:
                 weight=float(weight),
                 neutral=bool(body.get("neutral", False)),
                 broader=_strings(body.get("broader"), f"{where}.broader"),
+                implied_by=_combinations(body.get("implied_by"), f"{where}.implied_by"),
             )
         )
     known = {concept.id for concept in concepts}
@@ -245,6 +260,10 @@ def parse_thesaurus(data: object, digest: str = "") -> Thesaurus:
         for other in concept.broader:
             if other not in known or other == concept.id:
                 raise ThesaurusError(f"concepts.{concept.id}.broader : concept inconnu « {other} »")
+        for combination in concept.implied_by:
+            for other in combination:
+                if other not in known or other == concept.id:
+                    raise ThesaurusError(f"concepts.{concept.id}.implied_by : concept inconnu « {other} »")
     thesaurus = Thesaurus(concepts=tuple(concepts), sms=sms, digest=digest)
     conflicts = thesaurus.form_conflicts()
     if conflicts:

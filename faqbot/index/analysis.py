@@ -27,7 +27,8 @@ ANALYZER_VERSION = "fr-5"
 
 APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 # A word keeps its inner apostrophes and digits ("aujourd'hui", "48SI"); hyphens and everything else split.
-_WORD = re.compile(r"[^\W_]+(?:[" + APOSTROPHES + r"][^\W_]+)*")
+# The euro sign is a word too: « 3 € » and « 10 euros » are amounts of the same kind.
+_WORD = re.compile(r"[^\W_]+(?:[" + APOSTROPHES + r"][^\W_]+)*|€")
 _ELISION = re.compile(r"^(l|d|j|n|s|c|m|t|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)[" + APOSTROPHES + r"](?=\w)", re.I)
 _HAS_DIGIT = re.compile(r"\d")
 
@@ -71,7 +72,7 @@ def normalise_apostrophes(text: str) -> str:
 
 # Snowball conflates words that mean different things here: "virement" (bank transfer) and "viré" (sent away)
 # both give "vir"; "délai" and "délit" both give "del".
-STEM_EXCEPTIONS = {"virement": "virement", "virements": "virement", "delit": "delit", "delits": "delit"}
+STEM_EXCEPTIONS = {"virement": "virement", "virements": "virement", "delit": "delit", "delits": "delit", "euros": "euro"}
 
 
 def _forms(infinitive: str, forms: str) -> dict[str, str]:
@@ -89,6 +90,9 @@ IRREGULAR_FORMS: dict[str, str] = {
     **_forms("prendre", "pris prise prend prends prennent prendra prenez"),
     **_forms("mettre", "mis mise mets met mettent mettra"),
     **_forms("ouvrir", "ouvert ouverte ouvre ouvrent"),
+    # Snowball gives "envoi" for "envoyer" but "envoy" for "envoyé".
+    **_forms("envoyer", "envoye envoyee envoyes envoyees envoyons envoyait envoyant"),
+    **_forms("transmettre", "transmis transmise transmises transmet transmets transmettent transmettra"),
 }
 
 
@@ -157,7 +161,7 @@ class FoldFilter(Filter):
 
     def __call__(self, tokens):
         for token in tokens:
-            token.text = normalise_apostrophes(fold(token.text))
+            token.text = "euros" if token.text == "€" else normalise_apostrophes(fold(token.text))
             yield token
 
 
@@ -298,6 +302,8 @@ _FUNCTION_TABLE, _FUNCTION_MAX = _function_phrase_table()
 _FUNCTION_LAST = frozenset(key[-1] for key in _FUNCTION_TABLE)
 _SYNONYM_TABLE, _NEGATIVE_TABLE, _SYNONYM_MAX = _synonym_tables()
 _PHRASE_LAST = frozenset(key[-1] for key in (*_SYNONYM_TABLE, *_NEGATIVE_TABLE))
+_IMPLIED = [(c.id, c.implied_by) for c in THESAURUS.concepts if c.implied_by]
+IMPLIED_WINDOW = 15  # words: a combination's parts must be named this close to name the concept
 # How much a concept token weighs against the visitor's own word (thesaurus `weight`, default 0.6).
 CONCEPT_WEIGHTS: dict[str, float] = {SYNONYM_PREFIX + c.id: c.weight for c in THESAURUS.concepts}
 
@@ -345,6 +351,22 @@ class SynonymFilter(Filter):
             for broader in THESAURUS.by_id[concept].broader:
                 if not any(c == broader and a <= last and first <= b for a, b, c in accepted):
                     accepted.append((first, last, broader))
+        # Combinations that name another concept, when their parts are close (within IMPLIED_WINDOW words).
+        for concept, combinations in _IMPLIED:
+            if any(c == concept for _a, _b, c in accepted):
+                continue
+            for combination in combinations:
+                spans = []
+                for part in combination:
+                    found = [(a, b) for a, b, c in accepted if c == part]
+                    if not found:
+                        break
+                    spans.append(found[-1])
+                else:
+                    first, last = min(a for a, _b in spans), max(b for _a, b in spans)
+                    if last - first <= IMPLIED_WINDOW:
+                        accepted.append((first, last, concept))
+                        break
         for first, last, concept in sorted(accepted, key=lambda m: (m[1], m[0])):
             extra = words[last].copy()
             extra.text = SYNONYM_PREFIX + concept

@@ -16,17 +16,23 @@ from . import analysis
 
 # A text this long (in words) with two sentences or more is read as a story.
 STORY_WORDS = 14
-# Weight of the words of a story's narrative sentences, against 1 for the sentence that asks.
+# Weight of the words of a story's narrative sentences, against 1 for the sentence that asks; a sentence that states
+# the problem (a negation, a refusal, an error: « aucune réservation à mon nom ») weighs in between.
 NARRATIVE_WEIGHT = 0.4
+PROBLEM_WEIGHT = 0.8
 # Most terms a query contributes (a pasted document keeps its asking sentences first).
 MAX_QUERY_TERMS = 40
 
 _SENTENCES = re.compile(r"(?<=[.!?…;])\s+|\n+")
 _QUESTION = re.compile(
-    r"\?|\b(comment|pourquoi|combien|quand|quel|quelle|quels|quelles|est ce que|est ce qu|puis je|peux je|dois je|"
+    r"\b(comment|pourquoi|combien|quand|quel|quelle|quels|quelles|est ce que|est ce qu|puis je|peux je|dois je|"
     r"faut il|peut on|peut il|pouvez vous|vous pouvez|pourriez vous|est il possible|est ce possible|"
     r"je voudrais savoir|j aimerais savoir|je souhaite savoir|savoir si|que faire|que dois|quoi faire|"
     r"ai je le droit|a t on le droit|y a t il|existe t il|c est possible|possible de)\b"
+)
+_PROBLEM = re.compile(
+    r"\b(pas|plus|rien|aucun|aucune|jamais|ni|sans|impossible|erreur|refus\w*|bloqu\w*|annul\w*|"
+    r"rate|manque\w*|echou\w*|echec|probleme|bug\w*|trompe\w*|toujours pas|pas encore)\b"
 )
 _DIGIT = re.compile(r"\d")
 
@@ -42,20 +48,34 @@ class ParsedQuery:
         return frozenset(term for term, _w, _n in self.terms)
 
 
+def _folded(sentence: str) -> str:
+    return re.sub(r"[^a-z0-9?]+", " ", analysis.fold(sentence))
+
+
 def _asks(sentence: str) -> bool:
-    folded = re.sub(r"[^a-z0-9?]+", " ", analysis.fold(sentence))
-    return bool(_QUESTION.search(folded))
+    return bool(_QUESTION.search(_folded(sentence)))
+
+
+def _states_a_problem(sentence: str) -> bool:
+    return bool(_PROBLEM.search(_folded(sentence)))
 
 
 def sentence_weights(text: str) -> list[tuple[str, float]]:
-    """The text's sentences with their weight: 1 for what is asked, NARRATIVE_WEIGHT for the story around it."""
+    """The text's sentences with their weight: 1 for what is asked, PROBLEM_WEIGHT for a sentence stating the
+    problem, NARRATIVE_WEIGHT for the rest of the story."""
     sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
     if len(sentences) < 2 or len(text.split()) < STORY_WORDS:
         return [(text, 1.0)]
-    asking = [_asks(s) for s in sentences]
+    # A question mark says it best; interrogatives only when no sentence has one ("quand même" is not a question).
+    asking = ["?" in s for s in sentences]
+    if not any(asking):
+        asking = [_asks(s) for s in sentences]
     if not any(asking):
         asking[-1] = True  # no question mark nor interrogative: the last sentence is what is wanted
-    return [(s, 1.0 if a else NARRATIVE_WEIGHT) for s, a in zip(sentences, asking)]
+    return [
+        (s, 1.0 if a else PROBLEM_WEIGHT if _states_a_problem(s) else NARRATIVE_WEIGHT)
+        for s, a in zip(sentences, asking)
+    ]
 
 
 @lru_cache(maxsize=4096)

@@ -7,6 +7,7 @@ only the returned entries get an excerpt: the answer sentence that best matches 
 """
 from __future__ import annotations
 
+import heapq
 import html
 import re
 import threading
@@ -29,6 +30,8 @@ __all__ = ["FIELD_BOOSTS", "Hit", "SearchOutcome", "SearchService"]
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = query_analysis.MAX_QUERY_TERMS
 SNIPPET_CHARS = 240
+# A concept standing for a word the FAQ never uses.
+UNKNOWN_WORD_CONCEPT_WEIGHT = 1.0
 SYNONYM_WEIGHT = 0.6  # a concept token's default weight against the visitor's own word (thesaurus `weight`)
 # The best answer sentence's BM25 adds this share to an entry's score: a fact stated in one sentence counts.
 PASSAGE_WEIGHT = 0.15
@@ -192,6 +195,13 @@ class SearchService:
             known = self._known_form(term)
             previous = units.get(known, (frozenset(), 0.0))
             units[known] = (previous[0] | groups, max(previous[1], weight))
+        # A concept weighs less than the visitor's own word (which then usually matches too); when that word is
+        # unknown to the FAQ (« carton rose »), the concept is all the evidence there is and counts in full.
+        for term, (groups, weight) in units.items():
+            if groups and self.tables.document_frequency(term) == 0:
+                for group in groups:
+                    if group in weights:
+                        weights[group] = max(weights[group], weight * UNKNOWN_WORD_CONCEPT_WEIGHT)
         wanted = set(weights)
         hits = []
         for docnum, score, passage in self._ranked(weights, units, limit):
@@ -250,8 +260,9 @@ class SearchService:
         # possible score falls below the limit-th exact score, neither it nor any after it can enter the results.
         bounds = totals[candidates] * (covered / total) ** COVERAGE_POWER
         ranked: list[tuple[int, float]] = []
+        best: list[float] = []  # min-heap of the `limit` best exact scores so far
         for position in np.argsort(-bounds, kind="stable"):
-            if len(ranked) >= limit and bounds[position] < ranked[limit - 1][1]:
+            if len(best) >= limit and bounds[position] < best[0]:
                 break
             docnum = int(candidates[position])
             if self._entries[docnum] is None:
@@ -259,7 +270,11 @@ class SearchService:
             precision = self._question_precision(docnum, query_terms)
             score = float(bounds[position]) * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
             ranked.append((docnum, score))
-            ranked.sort(key=lambda item: -item[1])
+            if len(best) < limit:
+                heapq.heappush(best, score)
+            elif score > best[0]:
+                heapq.heapreplace(best, score)
+        ranked.sort(key=lambda item: -item[1])
         # The excerpt is the best sentence of the entries returned (and of those only).
         return [
             (docnum, score, int(np.argmax(passage_scores[first[docnum]: first[docnum + 1]])) if best_passage[docnum] > 0 else None)
@@ -268,11 +283,14 @@ class SearchService:
 
     def _question_precision(self, docnum: int, query_terms: set[str]) -> float:
         """Best share (by idf) of one phrasing of the entry's question that the query says."""
-        best = 0.0
-        for units, mass in self.tables.detail(docnum).formulations:
-            covered = sum(weight for accepted, weight in units if not accepted.isdisjoint(query_terms))
-            best = max(best, covered / mass)
-        return best
+        detail = self.tables.detail(docnum)
+        said: set[tuple[int, int]] = set()
+        for term in query_terms:
+            said.update(detail.units_of_term.get(term, ()))
+        covered = [0.0] * len(detail.masses)
+        for phrasing, word in said:
+            covered[phrasing] += detail.weights[phrasing][word]
+        return max((c / m for c, m in zip(covered, detail.masses)), default=0.0)
 
     def whoosh_scores(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
         """The same scoring through Whoosh's own searcher (this thread's): the reference `_score` must match."""
@@ -355,6 +373,8 @@ def highlight(text: str, wanted: set[str]) -> str:
 
 def _mark(text: str, spans: list[tuple[int, int]], max_chars: int | None) -> str:
     """Escape `text` and wrap the spans in <mark>; cut to `max_chars` around the first span."""
+    if not spans and (max_chars is None or len(text) <= max_chars):
+        return html.escape(text, quote=True)
     merged: list[list[int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

@@ -17,6 +17,7 @@ Python objects, and summed in C at query time.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import pickle
 import re
@@ -32,7 +33,9 @@ from ..content import Faq
 from . import analysis
 
 TABLES_FILE = "tables.pickle"
-TABLES_VERSION = 2
+TABLES_VERSION = 4
+# Stored as .npy next to the pickle and memory-mapped on load.
+ARRAYS = ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage")
 
 # Field weights (question and variants above tags above answer), tuned on the development set.
 FIELD_BOOSTS = {"question": 3.0, "variants": 2.2, "tags": 1.6, "answer": 1.0}
@@ -48,8 +51,12 @@ PASSAGE_B = 0.5
 class EntryDetail:
     """What the ranking and the excerpt need of one returned entry."""
 
-    # Each phrasing of the question: ((the word's term and concepts, its idf)…, total idf).
-    formulations: tuple[tuple[tuple[tuple[frozenset[str], float], ...], float], ...]
+    # Each phrasing of the question (question, variants) as words: a word is said by the query when its term or one of
+    # its concepts is. term -> the (phrasing, word) pairs it satisfies; weights[phrasing][word] = the word's idf;
+    # masses[phrasing] = the phrasing's total idf.
+    units_of_term: dict[str, tuple[tuple[int, int], ...]]
+    weights: tuple[tuple[float, ...], ...]
+    masses: tuple[float, ...]
     question_spans: tuple[tuple[str, int, int], ...]
     sentences: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...]  # (text, (term, start, end)…)
 
@@ -104,8 +111,12 @@ class SearchTables:
         return _decode_detail(self.details[docnum])
 
     def save(self, folder: Path) -> None:
+        """The arrays as .npy files (memory-mapped by every worker: the OS shares their pages), the rest pickled."""
+        for name in ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        rest = dataclasses.replace(self, **{name: None for name in ARRAYS})
         with open(folder / TABLES_FILE, "wb") as handle:
-            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(rest, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     @staticmethod
     def load(folder: Path) -> "SearchTables":
@@ -113,6 +124,9 @@ class SearchTables:
             tables = pickle.load(handle)
         if not isinstance(tables, SearchTables) or tables.version != TABLES_VERSION:
             raise ValueError(f"{folder / TABLES_FILE}: tables of another version")
+        for name in ARRAYS:
+            mapped = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+            setattr(tables, name, mapped.view(np.ndarray))  # same mapped pages, without np.memmap's per-slice cost
         return tables
 
 
@@ -178,15 +192,23 @@ def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
 
     details = []
     for docnum, entry in enumerate(entries):
-        formulations = []
+        units_of_term: dict[str, list[tuple[int, int]]] = {}
+        weights, masses = [], []
         for text in (entry.question, *entry.variants):
             units = analysis.analyze_units(text, mode="index")
-            items = tuple((frozenset({term}) | groups, _idf(term_slices, term, total)) for term, groups in units)
-            mass = sum(weight for _accepted, weight in items)
-            if mass:
-                formulations.append((items, mass))
+            unit_weights = tuple(_idf(term_slices, term, total) for term, _groups in units)
+            if not sum(unit_weights):
+                continue
+            phrasing = len(masses)
+            for word, (term, groups) in enumerate(units):
+                for accepted in {term, *groups}:
+                    units_of_term.setdefault(accepted, []).append((phrasing, word))
+            weights.append(unit_weights)
+            masses.append(sum(unit_weights))
         detail = EntryDetail(
-            formulations=tuple(formulations),
+            units_of_term={term: tuple(pairs) for term, pairs in units_of_term.items()},
+            weights=tuple(weights),
+            masses=tuple(masses),
             question_spans=tuple(analysis.analyze_with_spans(entry.question)),
             sentences=sentences_by_doc[docnum],
         )

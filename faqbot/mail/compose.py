@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import OutboxMessage, Ticket, TicketEvent
+from ..triage.deadlines import format_paris_datetime
+from ..triage.fields import parse_datetime
 from ..triage.followup import forget_token, issue_token
 from . import outbox
 from .transport import build_message, full_message_id
@@ -55,7 +57,6 @@ def compose(session: Session, row: OutboxMessage, now: dt.datetime):
     token = issue_token(session, ticket.id, now)
     link = followup_url(config, token)
     if row.kind == "acknowledgment":
-        from ..contact.services import acknowledgment_subject, acknowledgment_text
 
         subject, text = acknowledgment_subject(ticket), acknowledgment_text(ticket, followup_link=link)
     elif row.kind == "reply":
@@ -143,3 +144,56 @@ def _unmatched(config: Mapping, row: OutboxMessage, message_id: str):
 
 def queued_for(session: Session, ticket_id: int) -> list[OutboxMessage]:
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(OutboxMessage.id)))
+
+
+def acknowledgment_subject(ticket) -> str:
+    return _("Votre demande %(ref)s a bien été reçue", ref=ticket.ref)
+
+
+def acknowledgment_text(ticket, followup_link: str | None = None) -> str:
+    """Plain text: the reference, the reason, what we understood (already redacted; the IBAN masked).
+
+    Dates, times (Europe/Paris) and amounts are written the French way, as the trainee typed them.
+    """
+    from ..i18n import format_field_value
+    from ..triage import get_reason
+
+    reason = get_reason(ticket.reason)
+    lines = [
+        _("Bonjour %(name)s,", name=ticket.name),
+        "",
+        _("Nous avons bien reçu votre demande. Sa référence : %(ref)s", ref=ticket.ref),
+        # The card's short title, not the long certification sentence (« Autre demande » says more than « Aucun de ces cas »).
+        _("Motif : %(label)s", label=_(reason.label if reason.id == "autre" else reason.short) if reason else ticket.reason),
+        "",
+        _("Notre équipe vous répondra par e-mail à cette adresse. Gardez cette référence : elle permet de retrouver votre demande."),
+    ]
+    if followup_link:
+        lines += [
+            "",
+            _("Suivez votre demande, ajoutez un message ou dites-nous que c’est réglé sur votre page privée :"),
+            followup_link,
+            _("Ce lien est personnel : ne le transférez pas."),
+        ]
+    if ticket.computed.get("retractation_fin"):
+        deadline = parse_datetime(ticket.computed["retractation_fin"])
+        lines += ["", _("Fin du délai de rétractation retenue : %(date)s", date=format_paris_datetime(deadline))]
+    details = []
+    if reason:
+        for field in reason.fields:
+            value = ticket.fields.get(field.id)
+            if value:
+                details.append(f"- {_(field.label)} : {format_field_value(field, value)}")
+    if ticket.iban_masked:
+        details.append(f"- {_('IBAN')} : {ticket.iban_masked}")
+    if details:
+        lines += ["", _("Ce que vous nous avez indiqué :")] + details
+    if ticket.message:
+        lines += ["", _("Votre message :"), ticket.message]
+    if ticket.redactions:
+        lines += [
+            "",
+            _("Par sécurité, nous avons masqué les numéros de carte bancaire présents dans votre message : ne nous les communiquez jamais."),
+        ]
+    lines += ["", _("Ceci est un accusé de réception automatique.")]
+    return "\n".join(lines)
