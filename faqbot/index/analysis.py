@@ -13,7 +13,6 @@ The vocabulary is data (data/thesaurus.yaml, faqbot.content.thesaurus); this mod
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from whoosh.analysis import Filter, Token, Tokenizer
