@@ -306,7 +306,10 @@ class GunicornSettings:
         text = f"gunicorn -w {self.workers} -k {self.worker_class} --threads {self.threads}"
         if self.threads > 1 and self.worker_class == "sync":
             text += " (gunicorn turns sync into gthread when threads > 1)"
-        return text + (" --preload" if self.preload else "") + f" --timeout {self.timeout}"
+        text += (" --preload" if self.preload else "") + f" --timeout {self.timeout}"
+        if (ROOT / "gunicorn.conf.py").exists():  # gunicorn reads it from the working folder, for both apps
+            text += " + ./gunicorn.conf.py"
+        return text
 
     def as_dict(self) -> dict:
         return {"workers": self.workers, "worker_class": self.worker_class, "threads": self.threads,
@@ -394,7 +397,7 @@ def load_get(port: int, paths: list[str], connections: int, seconds: float, fold
     return _python_load(port, paths, connections, seconds)
 
 
-def _python_load(port: int, paths: list[str], connections: int, seconds: float) -> dict:
+def _python_load(port: int, paths: list[str], connections: int, seconds: float, timeout: float = 10) -> dict:
     import threading
 
     latencies: list[float] = []
@@ -403,7 +406,7 @@ def _python_load(port: int, paths: list[str], connections: int, seconds: float) 
     stop_at = time.monotonic() + seconds
 
     def client(offset: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         mine, bad, i = [], 0, offset
         while time.monotonic() < stop_at:
             began = time.perf_counter()
@@ -417,7 +420,7 @@ def _python_load(port: int, paths: list[str], connections: int, seconds: float) 
             except (OSError, http.client.HTTPException):
                 bad += 1
                 connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
             i += 1
         connection.close()
         with lock:
@@ -429,20 +432,19 @@ def _python_load(port: int, paths: list[str], connections: int, seconds: float) 
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=seconds + 30)
+        thread.join(timeout=seconds + timeout + 30)
     elapsed = time.monotonic() - started
     return {"client": f"Python http.client, {connections} threads, {seconds:g} s", "rps": round(len(latencies) / elapsed, 1),
             "p50_ms": round(percentile(latencies, 0.5) * 1000, 3), "p95_ms": round(percentile(latencies, 0.95) * 1000, 3),
-            "p99_ms": round(percentile(latencies, 0.99) * 1000, 3), "requests": len(latencies), "errors": errors[0]}
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 3), "requests": len(latencies), "errors": errors[0],
+            "max_ms": round(max(latencies, default=0) * 1000, 1), "over_1s": sum(1 for x in latencies if x > 1)}
 
 
 def dev_queries() -> list[str]:
     """The shared dev set's questions (measuring only; their wording never goes into data/ or tests/)."""
     import yaml
 
-    path = ROOT.parent.parent / "shared" / "eval" / "search-dev.yaml"
-    if not path.exists():
-        path = Path("/work/shared/eval/search-dev.yaml")
+    path = ROOT.parent / "shared" / "eval" / "search-dev.yaml"  # the repository sits beside shared/
     return [case["q"] for case in yaml.safe_load(path.read_text(encoding="utf-8"))]
 
 

@@ -18,9 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# ../shared/eval from the main checkout, ../../shared/eval from a worktree under /work/wt.
-sys.path.insert(0, str(ROOT.parent / "shared" / "eval"))
-sys.path.insert(0, str(ROOT.parent.parent / "shared" / "eval"))
+sys.path.insert(0, str(ROOT.parent / "shared" / "eval"))  # the repository sits beside shared/
 sys.path.insert(0, str(ROOT / "bench"))
 
 import yaml  # noqa: E402

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from faqbot.triage.examples import load_bank  # noqa: E402
-from faqbot.triage.suggest import featurize, suggest as rules_suggest  # noqa: E402
+from faqbot.triage.suggest import featurize  # noqa: E402
 from faqbot.triage import training  # noqa: E402
 import importlib  # noqa: E402
 
@@ -51,16 +51,19 @@ def evaluate(predict, sets):
 
 
 VARIANTS = {
-    "lr": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3}, c_value=10.0),
-    "lr-k07": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.7}, c_value=10.0),
-    "lr-k02": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.2}, c_value=10.0),
-    "lr-noк": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.0}, c_value=10.0),
-    "lr-k1": dict(block_weights={"w": 1.0, "c": 1.0, "k": 1.0}, c_value=10.0),
-    "lr-k15": dict(block_weights={"w": 1.0, "c": 1.0, "k": 1.5}, c_value=10.0),
-    "lr-C3": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3}, c_value=3.0),
-    "lr-C30": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3}, c_value=30.0),
-    "lr-words": dict(block_weights={"w": 1.0, "c": 0.0, "k": 0.3}, c_value=10.0),
-    "lr-chars": dict(block_weights={"w": 0.0, "c": 1.0, "k": 0.3}, c_value=10.0),
+    "lr": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3, "t": 0.6}, c_value=10.0),
+    "lr-t03": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3, "t": 0.3}, c_value=10.0),
+    "lr-k07": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.7, "t": 0.3}, c_value=10.0),
+    "lr-k02": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.2, "t": 0.3}, c_value=10.0),
+    "lr-no-concepts": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.0, "t": 0.3}, c_value=10.0),
+    "lr-k1": dict(block_weights={"w": 1.0, "c": 1.0, "k": 1.0, "t": 0.3}, c_value=10.0),
+    "lr-k15": dict(block_weights={"w": 1.0, "c": 1.0, "k": 1.5, "t": 0.3}, c_value=10.0),
+    "lr-no-thesaurus": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3, "t": 0.0}, c_value=10.0),
+    "lr-t1": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3, "t": 1.0}, c_value=10.0),
+    "lr-C3": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3, "t": 0.3}, c_value=3.0),
+    "lr-C30": dict(block_weights={"w": 1.0, "c": 1.0, "k": 0.3, "t": 0.3}, c_value=30.0),
+    "lr-words": dict(block_weights={"w": 1.0, "c": 0.0, "k": 0.3, "t": 0.3}, c_value=10.0),
+    "lr-chars": dict(block_weights={"w": 0.0, "c": 1.0, "k": 0.3, "t": 0.3}, c_value=10.0),
 }
 
 
@@ -73,7 +76,7 @@ def main(argv):
         names = [n for n in names if n != "rules"]
     for name in names:
         started = time.perf_counter()
-        model, report = training.train(bank, featurize, **VARIANTS[name])
+        model, report = training.train(bank, **VARIANTS[name])
         took = time.perf_counter() - started
 
         def predict(message):
@@ -82,7 +85,7 @@ def main(argv):
         overridden = 0
         for example, probs in zip(bank.examples, report.oof_probabilities):
             probs = dict(probs)
-            concepts = {k[2:] for k in featurize(example.message)["k"]}
+            concepts = {k[2:] for k in featurize(example.message, model.protected)["k"]}
             suggest_module._override(probs, concepts)
             overridden += max(probs, key=probs.get) == example.reason
 
@@ -106,7 +109,8 @@ def knn_oof(bank, weights, k=5):
     examples = list(bank.examples)
     labels = [e.reason for e in examples]
     classes = sorted(set(labels))
-    analysed = [featurize(e.message) for e in examples]
+    featurize_text, _protected = training.default_featurizer()
+    analysed = [featurize_text(e.message) for e in examples]
     good = 0
     for fold in _folds(labels, training.FOLDS):
         held = set(fold)
@@ -135,7 +139,8 @@ def svm_oof(bank, weights):
     examples = list(bank.examples)
     labels = [e.reason for e in examples]
     classes = sorted(set(labels))
-    analysed = [featurize(e.message) for e in examples]
+    featurize_text, _protected = training.default_featurizer()
+    analysed = [featurize_text(e.message) for e in examples]
     good = 0
     for fold in _folds(labels, training.FOLDS):
         held = set(fold)
@@ -153,7 +158,7 @@ def svm_oof(bank, weights):
 
 def confusions(name="lr"):
     bank = load_bank()
-    model, report = training.train(bank, featurize, **VARIANTS[name])
+    model, report = training.train(bank, **VARIANTS[name])
     pairs = Counter((w, g) for w, g, _ in report.oof_predictions if w != g)
     print(pairs.most_common(15))
     buckets = Counter(); right = Counter()

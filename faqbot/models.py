@@ -116,7 +116,11 @@ class AuditEvent(Base):
 
 
 class ThrottleHit(Base):
-    """One counted attempt in a rate-limit bucket; shared by every worker through the database."""
+    """Attempts counted in one slice of time (a fifteenth of the window) for one rate-limit key.
+
+    Shared by every worker through the database; one row per slice, so a check reads at most 16 rows per key
+    whatever the traffic.
+    """
 
     __tablename__ = "throttle_hit"
     __table_args__ = (Index("ix_throttle_bucket_key_at", "bucket", "key", "at"),)
@@ -124,7 +128,8 @@ class ThrottleHit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     bucket: Mapped[str] = mapped_column(String(32))  # e.g. "login", "contact"
     key: Mapped[str] = mapped_column(String(200))  # hashed client address or account
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)  # start of the slice
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class SearchLog(Base):

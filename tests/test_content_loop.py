@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -252,8 +251,8 @@ def test_overlay_is_served_by_every_instance_sharing_the_database(app, make_app,
         change = session.scalar(select(ContentChange))
         assert (change.status, change.kind, change.entry_id, change.payload) == ("proposed", "variant", "delai-remboursement", {"variant": query})
         assert overlay_version(session) == 0
-    assert post(agent_client, f"/staff/contenu/propositions/{change.id}/accepter", {"note": ""}, token_from="/staff/contenu/propositions").status_code == 403
-    assert post(admin, f"/staff/contenu/propositions/{change.id}/accepter", {"note": "ok"}, token_from="/staff/contenu/propositions").status_code == 302
+    assert post(agent_client, "/staff/contenu/propositions/decision", {"change_id": change.id, "decision": "accepter", "note": ""}, token_from="/staff/contenu/propositions").status_code == 403
+    assert post(admin, "/staff/contenu/propositions/decision", {"change_id": change.id, "decision": "accepter", "note": "ok"}, token_from="/staff/contenu/propositions").status_code == 302
     with db.transaction() as session:
         assert overlay_version(session) == 1
     # Served at once by the instance that accepted; the other sees the new version at its next check.
@@ -285,8 +284,8 @@ def test_new_entry_proposal_reviewed_and_audited(app, agent_client, admin_client
         assert change.payload["variants"][0] == "stage annulé neige"
     proposals = admin_client.get("/staff/contenu/propositions").get_data(as_text=True)
     assert "Mon stage est-il maintenu en cas de neige ?" in proposals
-    assert post(admin_client, f"/staff/contenu/propositions/{change.id}/refuser", {"note": "déjà couvert"}, token_from="/staff/contenu/propositions").status_code == 302
-    again = post(admin_client, f"/staff/contenu/propositions/{change.id}/accepter", {"note": ""}, token_from="/staff/contenu/propositions")
+    assert post(admin_client, "/staff/contenu/propositions/decision", {"change_id": change.id, "decision": "refuser", "note": "déjà couvert"}, token_from="/staff/contenu/propositions").status_code == 302
+    again = post(admin_client, "/staff/contenu/propositions/decision", {"change_id": change.id, "decision": "accepter", "note": ""}, token_from="/staff/contenu/propositions")
     assert again.status_code == 302  # refused with a message: already reviewed
     with db.transaction() as session:
         change = session.get(ContentChange, change.id)
@@ -305,12 +304,12 @@ def test_a_proposal_that_would_break_the_faq_is_refused(app, agent_client, admin
     answer = post(agent_client, "/staff/contenu/variante", {"query": "décaler mon stage", "entry_id": "delai-remboursement"}, token_from="/staff/contenu")
     assert answer.status_code == 302  # already a variant of another entry: refused with a message, nothing stored
     assert "déjà une variante" in agent_client.get("/staff/contenu").get_data(as_text=True)
-    for n in range(14):  # 3 variants + 13 accepted = 16, the most an entry may have
+    for n in range(22):  # 3 variants + 21 accepted = 24, the most an entry may have
         with db.transaction() as session:
-            session.add(ContentChange(kind="variant", entry_id="delai-remboursement", payload={"variant": f"formulation numéro {n}"}, query=f"q{n}", status="accepted" if n < 13 else "proposed", review_note=""))
+            session.add(ContentChange(kind="variant", entry_id="delai-remboursement", payload={"variant": f"formulation numéro {n}"}, query=f"q{n}", status="accepted" if n < 21 else "proposed", review_note=""))
     with db.transaction() as session:
         last = session.scalar(select(ContentChange).where(ContentChange.status == "proposed"))
-    post(admin_client, f"/staff/contenu/propositions/{last.id}/accepter", {"note": ""}, token_from="/staff/contenu/propositions")
+    post(admin_client, "/staff/contenu/propositions/decision", {"change_id": last.id, "decision": "accepter", "note": ""}, token_from="/staff/contenu/propositions")
     with db.transaction() as session:
         assert session.get(ContentChange, last.id).status == "proposed"
     assert "ne serait plus valide" in admin_client.get("/staff/contenu/propositions").get_data(as_text=True)
@@ -363,7 +362,8 @@ def test_export_check_reload_round_trip(app, admin_client, faq_file, tmp_path):
     with db.transaction() as session:
         change = session.scalar(select(ContentChange))
         assert change.exported_at is not None
-        assert session.scalar(select(AuditEvent).where(AuditEvent.kind == "content_exported")) is not None
+        exported = session.scalar(select(AuditEvent).where(AuditEvent.kind == "content_exported"))
+        assert json.loads(exported.detail)["operator"] and json.loads(exported.detail)["changes"] == [change.id]
     again = CliRunner().invoke(content_group, args)
     assert "Aucune proposition acceptée à exporter" in again.output and faq_file.read_text(encoding="utf-8") == after
 

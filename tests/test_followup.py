@@ -127,7 +127,8 @@ def test_resolved_button_and_satisfaction_by_post_only(app):
     stored = _ticket(db, ticket.id)
     assert stored.status == "resolu" and stored.resolved_at is not None
     assert any(e.kind == "status" and e.data.get("by") == "stagiaire" for e in stored.events)
-    assert "Votre problème est-il résolu\u202f?" in client.get(f"/suivi/{token}").get_data(as_text=True)
+    page = client.get(f"/suivi/{token}").get_data(as_text=True).replace("\u202f", " ")  # French typography (NNBSP)
+    assert "Votre problème est-il résolu ?" in page
     client.post(f"/suivi/{token}/avis", data={"csrf_token": _csrf(client, f"/suivi/{token}"), "reponse": "non"})
     client.post(f"/suivi/{token}/avis", data={"csrf_token": _csrf(client, f"/suivi/{token}"), "reponse": "oui"})
     stored = _ticket(db, ticket.id)
@@ -226,3 +227,16 @@ def test_satisfaction_in_the_analytics_per_queue_reason_and_agent(app):
     assert "admin@support.test" in section and "Débité(e), mais ni e-mail ni SMS de confirmation" in section
     csv_text = staff.get("/staff/analytics/satisfaction.csv").get_data(as_text=True)
     assert "agent;admin@support.test;2;1" in csv_text and "file;points;1;0" in csv_text
+
+
+def test_links_and_queued_mail_end_with_their_ticket(app):
+    """Retention or erasure deletes the ticket: its follow-up tokens and outbox rows go with it (foreign keys)."""
+    ticket, ack, client = _file_ticket(app)
+    token = followup_token(ack)
+    db = app.extensions["faqbot.db"]
+    with db.transaction() as session:
+        session.delete(session.get(Ticket, ticket.id))
+    with db.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(FollowupToken)) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    assert client.get(f"/suivi/{token}").status_code == 404

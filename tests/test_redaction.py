@@ -7,6 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sqlalchemy import text as sa_text
+
 from faqbot.triage.redaction import CARD_MASK, looks_like_card, redact_cards, redact_value
 
 # Issuer prefixes and lengths the generator draws from (Visa/CB, Mastercard, Amex, Diners, Discover, JCB, Maestro, UnionPay).
@@ -150,3 +152,35 @@ def test_looks_like_card_needs_an_issuer_prefix_and_luhn():
     assert looks_like_card("4970101234567893")
     assert not looks_like_card("4970101234567894")
     assert not looks_like_card("1234567890123452")  # Luhn-valid, no issuer starts with 1
+
+
+def test_log_records_are_redacted(sqlite_app, caplog):
+    with caplog.at_level("WARNING", logger="faqbot"):
+        sqlite_app.logger.warning("paiement refusé pour %s", "4970.1012.3456.7893")
+    assert caplog.records and "7893" not in caplog.text and CARD_MASK in caplog.text
+
+
+def test_every_row_flushed_is_redacted_json_included(sqlite_app):
+    from faqbot.db import utcnow
+    from faqbot.models import AuditEvent, TicketEvent
+
+    from builders import make_ticket
+
+    db = sqlite_app.extensions["faqbot.db"]
+    ticket = make_ticket(db, name="Léa 4970_1012_3456_7893", fields={"note": "carte4970101234567893visa"})
+    with db.transaction() as session:
+        session.add(AuditEvent(kind="login_failed", detail="4970101234567893@example.test", at=utcnow()))
+        session.add(TicketEvent(ticket_id=ticket.id, kind="note", body="4970 1012\n3456 7893", data={"to": "x 4970-1012-3456-7893"}, at=utcnow()))
+    assert "7893" not in str(ticket.name) + str(ticket.fields)
+    with db.sessions() as session:
+        stored = [repr(row) for row in session.execute(sa_text("SELECT * FROM audit_event")).all()]
+        stored += [repr(row) for row in session.execute(sa_text("SELECT * FROM ticket_event")).all()]
+        stored += [repr(row) for row in session.execute(sa_text("SELECT name, fields FROM ticket")).all()]
+    assert stored and not any("7893" in row for row in stored)
+
+
+def test_mail_bodies_and_subjects_are_redacted():
+    from faqbot.mail import build_message
+
+    message = build_message({"MAIL_FROM": "support@example.test"}, to="a@example.test", subject="carte 4970.1012.3456.7893", text="4970 1012 3456 7893 exp 01/29")
+    assert "7893" not in message.as_string() and "01/29" not in message.get_content()

@@ -679,3 +679,21 @@ def test_ticket_page_shows_field_values_the_french_way(app, agent_client):
     assert "vendredi 4 décembre 2026" in page
     assert "2026-12-04" not in page
     assert "229,5" in page
+
+
+def test_ticket_page_shows_values_and_computed_facts_in_french(db, agent_client):
+    ticket = make_ticket(
+        db,
+        reason="debit-sans-confirmation",
+        fields={"paiement_le": "2026-11-26T01:56:00Z", "montant": "229.00", "date_stage": "2026-12-08"},
+        computed={"retractation_issue": "transfer-open", "retractation_fin": "2026-12-07T17:00:00Z"},
+    )
+    page = agent_client.get(f"/staff/tickets/{ticket.ref}").get_data(as_text=True)
+    assert "jeudi 26 novembre 2026 à 02:56" in page and "229,00\u00a0€" in page and "mardi 8 décembre 2026" in page
+    assert "2026-11-26T01:56:00Z" not in page and "229.00" not in page
+    assert "Délai de rétractation" in page and "rouvert par l’annulation du centre, en cours" in page
+    assert "transfer-open" not in page
+    # Lists and the page name the reason by its short title, not its id.
+    assert "Débité(e), mais ni e-mail ni SMS de confirmation" in page
+    listing = agent_client.get("/staff/tickets").get_data(as_text=True)
+    assert "Débité(e), mais ni e-mail ni SMS de confirmation" in listing and "<td>debit-sans-confirmation</td>" not in listing

@@ -252,13 +252,16 @@ def test_app_uses_redis_when_configured(make_app, redis_url, tmp_path):
 # --- cost that does not grow with traffic, the caller's transaction, per-process soft limits (issues 12, 13) --
 
 
-def test_a_check_reads_at_most_limit_rows_and_stays_exact_when_the_limit_shrinks(app, db):
+def test_counts_are_kept_per_slice_so_a_check_reads_a_bounded_number_of_rows(app, db):
     throttle = DatabaseThrottle(db, "secret")
-    for minute in range(8):  # eight attempts counted under a generous limit
-        assert throttle.check_and_hit("contact", "carol", 100, WINDOW, T0 + dt.timedelta(minutes=minute))
-    refused = throttle.check_and_hit("contact", "carol", 3, WINDOW, T0 + dt.timedelta(minutes=9))
-    # The third newest (T0+5 min) is the one that must leave the window before a fourth attempt fits.
-    assert not refused and refused.retry_after == (5 + 15 - 9) * 60 and refused.count == 3
+    for second in range(0, 600, 2):  # 300 attempts in ten minutes under a generous limit
+        assert throttle.check_and_hit("contact", "carol", 10**6, WINDOW, T0 + dt.timedelta(seconds=second))
+    with db.transaction() as session:
+        rows = session.execute(select(ThrottleHit.at, ThrottleHit.count)).all()
+    assert len(rows) == 10 and sum(count for _at, count in rows) == 300  # one row per minute, not per attempt
+    refused = throttle.check_and_hit("contact", "carol", 100, WINDOW, T0 + dt.timedelta(minutes=11))
+    # 201 attempts must leave: the slices of minutes 0..6 hold 210 of them; the one of minute 6 leaves at 21 min.
+    assert not refused and refused.count == 300 and refused.retry_after == (6 + 15 - 11) * 60
 
 
 def test_a_check_inside_the_callers_transaction_is_undone_with_it(app, db):

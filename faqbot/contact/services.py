@@ -18,8 +18,9 @@ from ..throttle import Verdict
 from ..triage import Problem, Reason, Submission, create_ticket
 from ..triage.reasons import N_
 from ..triage.fields import parse_datetime
-from ..triage.suggest import Suggestion, default_model, suggest
+from ..triage.model import ReasonModel
 from ..triage.redaction import redact_cards
+from ..triage.suggest import Suggestion, default_model, suggest, suggest_by_rules
 from ..triage.tickets import MAX_IDEMPOTENCY_KEY, Created, record_deflection
 from . import limits
 
@@ -45,9 +46,20 @@ def search_entries(text: str, limit: int = 5) -> list[Entry]:
         return []
 
 
+def triage_model() -> ReasonModel | None:
+    """The triage classifier (artefact in TRIAGE_MODEL_DIR, trained once per bank); None if it cannot be had."""
+    try:
+        return default_model(cache_dir=current_app.config.get("TRIAGE_MODEL_DIR") or None)
+    except Exception:  # a suggestion is a help: without the model, the cue rules still answer
+        current_app.logger.exception("Classifieur de motifs indisponible : suggestion par les règles seules")
+        return None
+
+
 def suggest_reason(message: str) -> Suggestion:
-    """The suggested reason: the triage classifier (artefact in TRIAGE_MODEL_DIR) with the FAQ search's vote."""
-    model = default_model(cache_dir=current_app.config.get("TRIAGE_MODEL_DIR") or None)
+    """The suggested reason: the triage classifier with the FAQ search's vote (the cue rules alone without it)."""
+    model = triage_model()
+    if model is None:
+        return suggest_by_rules(message)
     return suggest(message, search=search_entries, model=model)
 
 

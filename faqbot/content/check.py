@@ -16,8 +16,8 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from ..triage.reasons import REASONS_BY_ID
-from .curation import LINE_SIMILARITY, MIN_FUZZY_LENGTH, Progress, _identity, announces_list
-from .export import EXPORT_NAME, PROJECT_ROOT, DistinctLine, Export, fold
+from .curation import LINE_IN_ANSWER, LINE_SIMILARITY, MIN_FUZZY_LENGTH, Progress, _identity, announces_list, carried_by, snippet_lines
+from .export import EXPORT_NAME, PROJECT_ROOT, Export, fold
 from .export import raw_line_counts as default_raw_counts
 from .model import Entry, Faq, parse_faq
 
@@ -31,18 +31,15 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 MAX_SLUG_LENGTH = 60
 REQUIRED = ("id", "question", "variants", "answer", "category", "tags")
 OPTIONAL = ("snippets", "contact_reason", "incomplete", "sources", "hidden", "review", "confirm", "aliases")
-# A merged entry keeps the union of its members' variants (every phrasing people used keeps finding it).
-MIN_VARIANTS, MAX_VARIANTS = 3, 16
+# A merged entry keeps the union of its members' variants (every phrasing people used keeps finding it; the
+# largest has 16), with headroom for the queries the console's content loop attaches to it.
+MIN_VARIANTS, MAX_VARIANTS = 3, 24
 
 # Two answers are one answer kept twice when ≥ 92 % of their text lies in paragraphs they share (paragraph
 # ratio ≥ 90). Measured on the curated FAQ (218 entries): the closest distinct answers are "suspension" vs
 # "rétention" (89: same template, different document), "absent le 1er jour" vs "stage manqué" (86) and the
 # answers quoting the same decree (≤ 75); one answer repeated with a typo fixed or a word added scores ≥ 95.
 ANSWER_SIMILARITY = 92
-# A line is carried by an answer if its folded text is in the folded answer, or if partial_ratio reaches 90:
-# one fixed typo ("votre votre", "par" → "pas") costs 2–6 points on a 40+ character line, while a line that
-# is NOT in an answer scores at most ~80 against it (shared phrasing only). Shorter lines must match exactly.
-LINE_IN_ANSWER = 90
 
 VARIANT_SHORT_SIMILARITY = 95
 # Share of the export's distinct lines the FAQ must carry (answers, snippets, fuller versions); the rest may be
@@ -447,44 +444,20 @@ def check_layout(faq_path: str | Path, data: dict) -> list[Violation]:
 
 def check_source_drift(faq: Faq, export: Export, carriers: dict[int, list[str]]) -> list[Violation]:
     """Declared `sources` into the export are the lines the answer really carries (re-derived, so they cannot drift)."""
-    from .sources import carried_line_numbers, line_ranges
+    from .sources import carried_line_numbers, line_ranges, near_neighbours
 
     prefix = f"{export.name}:"
     folds = snippet_lines(faq)
+    neighbours = near_neighbours(export)
     problems = []
     for entry in faq.all_entries:
         declared = [s for s in entry.sources if s.startswith(prefix)]
         if not declared:
             continue
-        computed = line_ranges(carried_line_numbers(entry, export, folds, carriers), export.name)
+        computed = line_ranges(carried_line_numbers(entry, export, folds, carriers, neighbours), export.name)
         if declared != computed:
             problems.append(Violation("source", entry.id, f"sources dérivées de l’export : {', '.join(computed) or '—'} (déclarées : {', '.join(declared)}) : lancez `faqbot content sources --write`"))
     return problems
-
-
-def snippet_lines(faq: Faq) -> set[str]:
-    """Folded paragraphs of the shared snippets: export lines equal to one of them are carried by the snippet."""
-    return {fold(part) for s in faq.snippets.values() for part in re.split(r"\n\s*\n", s.text) if part.strip()}
-
-
-def carried_by(line: DistinctLine, answers: list[tuple[str, str]]) -> list[str]:
-    """Ids of the entries whose folded answer carries the line (containment, or partial_ratio for typo fixes)."""
-    needle = line.folded
-    if not needle:
-        return []
-    padded = f" {needle} "
-    exact = [entry_id for entry_id, text in answers if padded in text]
-    if exact or len(needle) < MIN_FUZZY_LENGTH:
-        return exact
-    # partial_ratio aligns the shorter string inside the longer: only answers at least as long as the line
-    # may carry it, or a short answer would "carry" any long line that contains it.
-    candidates = [(entry_id, text) for entry_id, text in answers if len(text) >= len(needle)]
-    return [
-        candidates[index][0]
-        for _, _, index in process.extract(
-            needle, [t for _, t in candidates], scorer=fuzz.partial_ratio, score_cutoff=LINE_IN_ANSWER, limit=None
-        )
-    ]
 
 
 def check_coverage(

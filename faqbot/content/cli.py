@@ -1,6 +1,7 @@
 """`faqbot content …` commands (click only: the content package stays free of Flask)."""
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -172,7 +173,7 @@ def export_command(faq_path: Path, export_path: Path, dropped_path: Path, databa
     database = Database(database_url or _database_url())
     try:
         with database.transaction() as session:
-            exported = export_accepted(session, faq_path, actor=None, now=utcnow())
+            exported = export_accepted(session, faq_path, actor=None, now=utcnow(), operator=getpass.getuser())
             if not exported:
                 click.echo("Aucune proposition acceptée à exporter.")
                 return

@@ -169,20 +169,36 @@ def resolve_links(markdown: str, links: dict[str, str]) -> str:
     return LINK_PLACEHOLDER.sub(lambda m: f"]({links[m['name']]})" if m["name"] in links else m[0], markdown)
 
 
+# A label such as "Pour cela :" or "**Exemple concret :**" says nothing by itself: dropped when its content is lost.
+# A longer sentence ("vous pourrez participer en fournissant les documents suivants :") keeps its meaning and
+# ends with "…" instead (the page then says the answer is incomplete and points to the contact form).
+LABEL_LENGTH = 60
+
+
+def _announces(line: str) -> bool:
+    return line.rstrip().rstrip("*").rstrip().endswith(":")
+
+
 def strip_dangling_announcements(markdown: str) -> str:
-    """Drop the paragraphs that announce a list the answer does not have (the export lost it)."""
+    """The answer without dangling announcements of a list or section the export lost."""
     from .curation import announces_list  # curation imports nothing from here: no cycle at call time
 
-    paragraphs = re.split(r"\n\s*\n", markdown.strip())
+    paragraphs = [p for p in re.split(r"\n\s*\n", markdown.strip()) if p.strip()]
     kept = []
     for index, paragraph in enumerate(paragraphs):
         lines = paragraph.strip().splitlines()
-        following = paragraphs[index + 1].lstrip() if index + 1 < len(paragraphs) else ""
-        is_list = bool(re.match(r"^(?:[-*+]|\d+[.)])\s+", following))
-        is_last = index + 1 == len(paragraphs)
-        if len(lines) == 1 and lines[0].rstrip("* ").endswith(":") and (announces_list(lines[0]) or is_last) and not is_list:
+        following = paragraphs[index + 1].strip() if index + 1 < len(paragraphs) else ""
+        if len(lines) != 1 or not _announces(lines[0]) or re.match(r"^(?:[-*+]|\d+[.)])\s+", following):
+            kept.append(paragraph)
             continue
-        kept.append(paragraph)
+        # Dangling: nothing follows, a list was announced and prose follows, or a label is followed by another label.
+        is_label = len(lines[0].strip("* ")) <= LABEL_LENGTH
+        next_is_label = len(following.splitlines()) == 1 and _announces(following)
+        if not (announces_list(lines[0]) or not following or (is_label and next_is_label)):
+            kept.append(paragraph)
+            continue
+        if not is_label:
+            kept.append(re.sub(r"\s*:\s*(\**)\s*$", r"…\1", lines[0].rstrip()))
     return "\n\n".join(kept)
 
 

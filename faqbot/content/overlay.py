@@ -114,15 +114,14 @@ _CARD_LIKE = re.compile(r"(?:\d[ \-]?){13,19}")
 
 
 def is_junk_query(query: str) -> bool:
-    """A logged query nobody should turn into content: one character, no letter at all (emoji, punctuation,
-    digits only), a card number or the mask the log puts in its place."""
+    """A logged query nobody should turn into content: one character, no letter or digit at all (emoji,
+    punctuation), a card number or the mask the log puts in its place."""
     text = (query or "").strip()
     if len(text) <= 1:
         return True
     if "carte masqué" in text.casefold() or _CARD_LIKE.search(text):
         return True
-    letters = [ch for ch in text if unicodedata.category(ch).startswith("L")]
-    return not letters
+    return not any(ch.isalnum() for ch in text)
 
 
 def normalise_query(query: str) -> str:
@@ -292,8 +291,13 @@ def validate_with(faq_data: dict, changes: list[ContentChange]) -> list[str]:
 # ---------------------------------------------------------------- export
 
 
-def export_accepted(session: Session, faq_path: str | Path, actor: StaffUser | None, now: dt.datetime) -> list[ContentChange]:
-    """Write the accepted changes not yet exported into the file (stable writer); mark them exported."""
+def export_accepted(
+    session: Session, faq_path: str | Path, actor: StaffUser | None, now: dt.datetime, operator: str = ""
+) -> list[ContentChange]:
+    """Write the accepted changes not yet exported into the file (stable writer); mark them exported.
+
+    `operator` names who ran the export when it is not a staff member (the system user of `faqbot content export`).
+    """
     from .writer import write_faq
 
     data, _digest = load_faq_data(faq_path)
@@ -303,5 +307,5 @@ def export_accepted(session: Session, faq_path: str | Path, actor: StaffUser | N
     write_faq(faq_path, apply_changes(data, pending))
     for change in pending:
         change.exported_at = now
-    _audit(session, actor, "content_exported", {"changes": [c.id for c in pending], "file": Path(faq_path).name}, now)
+    _audit(session, actor, "content_exported", {"changes": [c.id for c in pending], "file": Path(faq_path).name, "operator": operator}, now)
     return pending

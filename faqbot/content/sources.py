@@ -10,8 +10,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from .check import carried_by, snippet_lines
-from .curation import LINE_SIMILARITY, MIN_FUZZY_LENGTH
+from .curation import LINE_SIMILARITY, MIN_FUZZY_LENGTH, carried_by, snippet_lines
 from .export import Export, fold
 from .model import Entry, Faq, parse_faq
 
@@ -20,26 +19,39 @@ from .model import Entry, Faq, parse_faq
 DISTINCTIVE_LENGTH = 40
 
 
+def near_neighbours(export: Export) -> dict[int, set[int]]:
+    """Distinct line number → the other distinct lines (of fuzzy-comparable length) that are near-duplicates of it."""
+    lines = [d for d in export.distinct if len(d.folded) >= MIN_FUZZY_LENGTH]
+    texts = [d.folded for d in lines]
+    return {
+        line.number: {lines[k].number for _, _, k in process.extract(line.folded, texts, scorer=fuzz.ratio, score_cutoff=LINE_SIMILARITY, limit=None)} - {line.number}
+        for line in lines
+    }
+
+
 def carried_line_numbers(
     entry: Entry,
     export: Export,
     snippet_folds: set[str] | None = None,
     carriers: dict[int, list[str]] | None = None,
+    neighbours: dict[int, set[int]] | None = None,
 ) -> list[int]:
     """Raw line numbers (1-based) of the export that this entry's answer carries, every occurrence included.
 
-    `carriers` (distinct number → entry ids, from `line_carriers`) avoids recomputing the matches per entry.
+    `carriers` (distinct number → entry ids, from `line_carriers`) and `neighbours` (from `near_neighbours`)
+    avoid recomputing the matches per entry.
     """
     if carriers is None:
         carriers = line_carriers([entry], export, snippet_folds or set())
+    if neighbours is None:
+        neighbours = near_neighbours(export)
     carried = {number for number, ids in carriers.items() if entry.id in ids}
     # Older versions of a carried line (near-duplicates) are the same answer filed elsewhere.
-    kept = [d for d in export.distinct if d.number in carried and len(d.folded) >= MIN_FUZZY_LENGTH]
-    kept_texts = [d.folded for d in kept]
+    kept = {d.number for d in export.distinct if d.number in carried and len(d.folded) >= MIN_FUZZY_LENGTH}
     for line in export.distinct:
         if line.number in carried or len(line.folded) < MIN_FUZZY_LENGTH or line.folded in (snippet_folds or set()):
             continue
-        if kept_texts and process.extractOne(line.folded, kept_texts, scorer=fuzz.ratio, score_cutoff=LINE_SIMILARITY):
+        if neighbours.get(line.number, set()) & kept:
             carried.add(line.number)
     numbers = sorted(n for d in export.distinct if d.number in carried for n in d.line_numbers)
     distinctive = {n for n in numbers if len(export.distinct_by_line[n].folded) >= DISTINCTIVE_LENGTH}
@@ -86,12 +98,13 @@ def compute_sources(faq_path: str | Path, export: Export, only: set[str] | None 
     folds = snippet_lines(faq)
     prefix = f"{export.name}:"
     carriers = line_carriers(list(faq.all_entries), export, folds)
+    neighbours = near_neighbours(export)
     result = {}
     for entry in faq.all_entries:
         if only and entry.id not in only:
             continue
         declared = [s for s in entry.sources if s.startswith(prefix)]
-        result[entry.id] = (declared, line_ranges(carried_line_numbers(entry, export, folds, carriers), export.name))
+        result[entry.id] = (declared, line_ranges(carried_line_numbers(entry, export, folds, carriers, neighbours), export.name))
     return result
 
 

@@ -32,6 +32,12 @@ DEFAULT_HEADER = (
 )
 
 
+# libyaml's loader (as in model.py): the writer re-reads every text it emits, and the whole file once.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Words, spaces and punctuation that never change a plain scalar's meaning in YAML: no parsing needed.
+_SAFE_PLAIN = re.compile(r"[^\W\d_][\w \u2019'’«»().,;!?/+%€°-]*", re.UNICODE)
+
+
 class WriterError(ValueError):
     """The canonical text would not load back as the same data: nothing is written."""
 
@@ -41,9 +47,12 @@ class WriterError(ValueError):
 
 def _loads_as(text: str, value: Any) -> bool:
     try:
-        return yaml.safe_load(text) == value
+        return yaml.load(text, Loader=_Loader) == value
     except yaml.YAMLError:
         return False
+
+
+_YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
 
 
 def _quoted(value: str) -> str:
@@ -59,6 +68,8 @@ def scalar(value: Any, flow: bool = False) -> str:
         plain_ok = False
     if plain_ok and (": " in value or " #" in value or value.endswith(":")):
         plain_ok = False
+    if plain_ok and not flow and _SAFE_PLAIN.fullmatch(value) and value.casefold() not in _YAML_WORDS:
+        return value
     if plain_ok and _loads_as(f"k: [{value}]" if flow else f"k: {value}", {"k": [value] if flow else value}):
         return value
     return _quoted(value)
@@ -146,7 +157,7 @@ def dump_faq(data: dict, header: str = DEFAULT_HEADER) -> str:
             out += lines
     text = "\n".join(out) + "\n"
     expected = {**data, "entries": ordered_entries(data)}
-    if not _same(yaml.safe_load(text), expected):
+    if not _same(yaml.load(text, Loader=_Loader), expected):
         raise WriterError("la forme canonique ne relit pas les mêmes données : fichier laissé intact")
     return text
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent, StaffUser
+from ..triage.fields import normalize_email_address
 from .workflow import ROLES
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -54,7 +55,7 @@ def create_staff(
     email = normalize_email(email)
     if role not in ROLES:
         raise AccountError("Rôle inconnu : choisissez « agent » ou « admin ».")
-    if "@" not in email or len(email) > 254:
+    if normalize_email_address(email) is None:  # as the mailer will read it: no IP literal, no encoded-word
         raise AccountError("Adresse e-mail invalide.")
     if find_by_email(session, email) is not None:
         raise AccountError("Un compte existe déjà avec cette adresse.")

@@ -55,6 +55,8 @@ class EntryForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
+    change_id = HiddenField(validators=[DataRequired()])
+    decision = HiddenField(validators=[DataRequired()])
     note = StringField(_l("Note (facultative)"), validators=[Length(max=2000)])
 
 
@@ -166,14 +168,13 @@ def content_proposals():
     )
 
 
-@bp.post("/contenu/propositions/<int:change_id>/<decision>")
+@bp.post("/contenu/propositions/decision")
 @admin_required
-def content_review(change_id: int, decision: str):
-    if decision not in ("accepter", "refuser"):
-        abort(404)
+def content_review():
     form = ReviewForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.decision.data not in ("accepter", "refuser") or not form.change_id.data.isdigit():
         abort(400)
+    change_id, decision = int(form.change_id.data), form.decision.data
     db = db_session()
     data, _digest = load_faq_data(current_app.config["FAQ_PATH"])
     try:

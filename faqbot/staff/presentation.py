@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask import current_app, flash, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import knowledge
 from ..db import utcnow
@@ -98,6 +99,21 @@ def parse_iso(value):
     return None
 
 
+# Facts computed at submission (triage/checks.py), in words: codes are for the rules, not for people.
+COMPUTED_LABELS = {
+    "retractation_issue": _l("Délai de rétractation"),
+    "retractation_fin": _l("Fin du délai de rétractation retenue"),
+    "retractation_fin_initiale": _l("Fin du délai initial"),
+    "retractation_fin_apres_transfert": _l("Fin du délai après le transfert"),
+}
+COMPUTED_VALUES = {
+    "open": _l("en cours : le stagiaire peut agir seul"),
+    "expired": _l("expiré"),
+    "transfer-open": _l("rouvert par l’annulation du centre, en cours"),
+    "transfer-expired": _l("expiré, même après le transfert"),
+}
+
+
 def _humanize_key(key: str) -> str:
     return key.replace("_", " ").replace("-", " ").strip().capitalize()
 
@@ -119,7 +135,8 @@ def ticket_facts(ticket: Ticket) -> dict:
             confirmations.append((str(item), None, None))
     computed = []
     for key, value in (ticket.computed or {}).items():
-        computed.append((_humanize_key(key), parse_iso(value), value))
+        shown = str(COMPUTED_VALUES[value]) if isinstance(value, str) and value in COMPUTED_VALUES else value
+        computed.append((str(COMPUTED_LABELS.get(key, _humanize_key(key))), parse_iso(value), shown))
     return {"reason": reason, "fields": fields, "confirmations": confirmations, "computed": computed}
 
 
@@ -138,7 +155,7 @@ def render_ticket(ticket: Ticket, *, reply_form=None, note_form=None, iban=None,
         reply_form = ReplyForm(prefix="reply")
         entry, refused = canned_entry(request.args.get("canned", ""), confirmed=request.args.get("canned_confirm") == "1")
         if refused is not None:
-            flash(_("Cette réponse est incomplète (%(missing)s) : cochez « J’ai relu, insérer quand même » pour l’insérer.", missing=refused.incomplete), "warning")
+            flash(_("Cette réponse est incomplète (%(missing)s) : cochez « J’ai relu, insérer quand même une réponse incomplète » pour l’insérer.", missing=refused.incomplete), "warning")
         reply_form.body.data = default_reply(ticket, entry.answer_plain if entry else "")
     if not reply_form.send_key.data or reply_form.send_key.errors:
         reply_form.fresh_key()

@@ -6,18 +6,20 @@ scikit-learn and its memory never enter a web worker; two workers racing to buil
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+import zipfile
 from pathlib import Path
 
 from .examples import DEFAULT_BANK, BankError
 from .model import ReasonModel
 
-_LOADED: dict[str, ReasonModel] = {}
+_LOADED: dict[tuple[str, str], ReasonModel] = {}
 _LOCK = threading.Lock()
 
 
@@ -45,11 +47,12 @@ def load_model(features_key: str, bank_path: Path | str = DEFAULT_BANK, cache_di
     except OSError as error:
         raise BankError(f"Banque d’exemples introuvable : {bank_path} ({error.strerror}).") from None
     key = model_key(raw, features_key)
+    folder = cache_dir or default_cache_dir()
     with _LOCK:
-        model = _LOADED.get(key)
+        model = _LOADED.get((key, str(folder)))
         if model is None:
-            model = _load_or_build(key, Path(bank_path), cache_dir or default_cache_dir())
-            _LOADED[key] = model
+            model = _load_or_build(key, Path(bank_path), folder)
+            _LOADED[(key, str(folder))] = model
         return model
 
 
@@ -58,13 +61,22 @@ def _load_or_build(key: str, bank_path: Path, cache_dir: Path) -> ReasonModel:
     if not path.exists():
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            probe = cache_dir / f".probe-{os.getpid()}"
-            probe.touch()
-            probe.unlink()
+            lock = open(cache_dir / ".triage-model.lock", "a")
         except OSError:  # a read-only cache: build in a private temporary folder for this process
             path = artefact_path(Path(tempfile.mkdtemp(prefix="faqbot-triage-")), key)
+            build(bank_path, path, key)
+        else:
+            with lock:
+                # Workers starting together: one trains, the others wait here and then find the artefact.
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not path.exists():
+                    build(bank_path, path, key)
+    try:
+        model = ReasonModel.load(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # a damaged artefact: train it again, once
+        path.unlink(missing_ok=True)
         build(bank_path, path, key)
-    model = ReasonModel.load(path)
+        model = ReasonModel.load(path)
     if model.digest != key:
         raise RuntimeError(f"Modèle de tri incohérent : {path} ne correspond pas à la banque d’exemples.")
     return model

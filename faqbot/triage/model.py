@@ -4,7 +4,8 @@ Features of a message (`analyse`), by block:
 - `w`: words and word pairs of each clause, after folding and SMS expansion; a word within three words after a
   negation ("pas", "jamais", "aucun"…) is also a `n:` feature, so « pas reçu » and « reçu » differ;
 - `c`: character 3–5-grams inside words: robust to the spellings people type (« rembourssement », « debiter »);
-- `k`: the concepts the cue rules find (who cancelled, money taken, confirmation missing…) and the rules' own pick.
+- `k`: the concepts the cue rules find (who cancelled, money taken, confirmation missing…);
+- `t`: the domain thesaurus's concepts named in each clause (« carton rose » and « permis » alike), shared with search.
 Each block is TF-IDF weighted (sublinear counts), scaled to unit length, then weighted; the model is a multinomial
 logistic regression whose probabilities are calibrated by one temperature fitted on out-of-fold predictions.
 
@@ -73,20 +74,27 @@ Normalizer = Callable[[str], str]
 ConceptFinder = Callable[[str], Iterable[str]]
 
 
-def analyse(text: str, normalize: Normalizer, concepts: ConceptFinder) -> dict[str, list[str]]:
+def analyse(
+    text: str, normalize: Normalizer, concepts: ConceptFinder, topics: ConceptFinder | None = None
+) -> dict[str, list[str]]:
     """The features of `text` by block (see the module docstring)."""
     words: list[str] = []
     chars: list[str] = []
-    normalized_clauses = [normalize(part) for part in clauses(text)]
+    named: list[str] = []
+    parts = clauses(text)
+    normalized_clauses = [normalize(part) for part in parts]
+    if topics is not None:
+        for part in parts:
+            named.extend(f"t:{concept}" for concept in topics(part))
     for clause in normalized_clauses:
         clause_words, clause_chars = clause_features(clause.split())
         words.extend(clause_words)
         chars.extend(clause_chars)
     whole = " ".join(part for part in normalized_clauses if part)
-    return {"w": words, "c": chars, "k": [f"k:{name}" for name in concepts(whole)]}
+    return {"w": words, "c": chars, "k": [f"k:{name}" for name in concepts(whole)], "t": named}
 
 
-BLOCKS = ("w", "c", "k")
+BLOCKS = ("w", "c", "k", "t")
 
 
 @dataclass
@@ -100,7 +108,8 @@ class ReasonModel:
     intercept: np.ndarray  # (n_classes,)
     block_weights: dict[str, float]
     temperature: float
-    digest: str  # the bank digest + features version it was trained on
+    digest: str  # the key of the bank and feature code it was trained on
+    protected: frozenset[str] = frozenset()  # real words the reading must not "correct" (see suggest.protected_words)
 
     def vectorize(self, blocks: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Indices and values of the message's non-zero features (TF-IDF, unit length per block, weighted)."""
@@ -140,6 +149,7 @@ class ReasonModel:
                 coef=self.coef.astype(np.float32), intercept=self.intercept.astype(np.float32),
                 blocks=np.array(list(self.block_weights)), block_weights=np.array(list(self.block_weights.values())),
                 temperature=np.array(self.temperature), digest=np.array(self.digest),
+                protected=np.array(sorted(self.protected)),
             )
         partial.replace(path)
 
@@ -156,6 +166,7 @@ class ReasonModel:
                 block_weights=dict(zip(data["blocks"].tolist(), data["block_weights"].tolist())),
                 temperature=float(data["temperature"]),
                 digest=str(data["digest"]),
+                protected=frozenset(data["protected"].tolist()),
             )
 
 

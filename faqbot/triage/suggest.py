@@ -21,6 +21,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from ..content.thesaurus import Thesaurus, load_thesaurus
 from . import cues
 from .classifier import load_model
 from .examples import DEFAULT_BANK
@@ -29,7 +30,6 @@ from .reasons import REASONS_BY_ID
 from .text import fold
 
 _CONCEPTS = {name: tuple(re.compile(p) for p in patterns) for name, patterns in cues.CONCEPTS.items()}
-_LEXICON = frozenset(cues.LEXICON)
 # Words too short or too common to correct safely.
 _NEVER_CORRECT = frozenset(
     "avoir etre faire suite entre autre autres notre votre leurs quand comme depuis encore apres avant toute "
@@ -64,33 +64,59 @@ class Suggestion:
         return self.confidence < TWO_CHOICES_BELOW and bool(self.alternatives)
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """How the triage reads typed text: the thesaurus's SMS table and forms, plus the cues' own spellings."""
+
+    sms: dict[str, str]
+    lexicon: tuple[str, ...]
+    lexicon_set: frozenset[str]
+    starts: frozenset[str]
+    thesaurus: Thesaurus  # read once per process: the model's key holds its digest
+
+
+@lru_cache(maxsize=1)
+def _reading() -> _Reading:
+    thesaurus = load_thesaurus()
+    sms = {fold(token): fold(words) for token, words in thesaurus.sms.items() if fold(token)}
+    for concept_id, word in cues.PATTERN_WORDS.items():
+        for form in thesaurus.concept(concept_id).all_forms:
+            folded = fold(form)
+            if folded and " " not in folded and folded != word:
+                sms.setdefault(folded, word)
+    sms.update(cues.CUE_SPELLINGS)
+    words = {w for c in thesaurus.concepts for form in c.all_forms for w in [fold(form)] if " " not in w}
+    lexicon = tuple(sorted({w for w in words if len(w) >= 5 and w.isalpha()} | set(cues.CUE_WORDS)))
+    return _Reading(sms, lexicon, frozenset(lexicon), frozenset(w[:5] for w in lexicon), thesaurus)
+
+
 def normalize(text: str, vocabulary: frozenset[str] = frozenset()) -> str:
-    """Fold, expand SMS-speak and correct near-misses of cue words ("rembourssement" -> "remboursement")."""
+    """Fold, expand SMS-speak and correct near-misses of domain words ("rembourssement" -> "remboursement")."""
+    reading = _reading()
     tokens: list[str] = []
     for token in fold(text).split():
         token = re.sub(r"(.)\1{2,}", r"\1", token)  # "stageee" -> "stage"
-        expanded = cues.SMS.get(token)
+        expanded = reading.sms.get(token)
         if expanded is not None:
             tokens.extend(expanded.split())
             continue
-        tokens.extend(_split_elision(token).split() if token not in _LEXICON else [token])
+        tokens.extend(_split_elision(token).split() if token not in reading.lexicon_set else [token])
     return " ".join(_correct(token, vocabulary) for token in tokens)
-
-
-_LEXICON_STARTS = frozenset(word[:5] for word in cues.LEXICON if len(word) >= 5)
 
 
 def _split_elision(token: str) -> str:
     """An apostrophe left out glues the article to the word ("minscrire", "lespace"): split it back."""
+    starts = _reading().starts
     for prefix in ("qu", "m", "l", "d", "j", "n", "s", "t"):
         rest = token[len(prefix):]
-        if token.startswith(prefix) and len(rest) >= 5 and rest[:5] in _LEXICON_STARTS:
+        if token.startswith(prefix) and len(rest) >= 5 and rest[:5] in starts:
             return f"{prefix} {rest}"
     return token
 
 
 def _correct(token: str, vocabulary: frozenset[str]) -> str:
-    if len(token) < 5 or token.isdigit() or token in _LEXICON or token in _NEVER_CORRECT or token in vocabulary:
+    if (len(token) < 5 or token.isdigit() or token in _reading().lexicon_set or token in _NEVER_CORRECT
+            or token in vocabulary):
         return token
     return _closest(token)
 
@@ -98,7 +124,7 @@ def _correct(token: str, vocabulary: frozenset[str]) -> str:
 @lru_cache(maxsize=8192)
 def _closest(token: str) -> str:
     allowed = 1 if len(token) < 9 else 2  # two edits only in long words, where they cannot make another word
-    match = process.extractOne(token, cues.LEXICON, scorer=Levenshtein.distance, score_cutoff=allowed)
+    match = process.extractOne(token, _reading().lexicon, scorer=Levenshtein.distance, score_cutoff=allowed)
     if not match:
         return token
     candidate = match[0]
@@ -123,9 +149,29 @@ def rule_concepts(normalized: str) -> list[str]:
     return sorted(concepts_in(normalized))
 
 
-def featurize(text: str) -> dict[str, list[str]]:
-    """The classifier's features of a message (see `model.analyse`)."""
-    return analyse(text, normalize, rule_concepts)
+def thesaurus_concepts(clause: str) -> list[str]:
+    """The domain thesaurus's concepts named in a clause (the same vocabulary search uses)."""
+    return _reading().thesaurus.concepts_in(clause)
+
+
+def featurize(text: str, protected: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """The classifier's features of a message (see `model.analyse`); `protected` words are never "corrected"."""
+    return analyse(text, lambda clause: normalize(clause, protected), rule_concepts, thesaurus_concepts)
+
+
+def protected_words(words: Iterable[str]) -> frozenset[str]:
+    """The real words that typo correction would turn into a domain word ("information" -> "formation",
+    "simplement" -> "complement"): kept with the model, so a worker never loads a dictionary."""
+    from rapidfuzz.process import cdist
+
+    candidates = sorted(word for word in words if len(word) >= 5 and word.isalpha())
+    lexicon = _reading().lexicon
+    near: list[str] = []
+    for start in range(0, len(candidates), 5000):  # one C call per chunk: within two edits of a domain word?
+        chunk = candidates[start:start + 5000]
+        distances = cdist(chunk, lexicon, scorer=Levenshtein.distance, score_cutoff=2, workers=1)
+        near.extend(word for word, row in zip(chunk, distances.min(axis=1)) if row <= 2)
+    return frozenset(word for word in near if _correct(word, frozenset()) != word)
 
 
 def features_key() -> str:
@@ -135,6 +181,8 @@ def features_key() -> str:
     digest = hashlib.sha256()
     for name in _FEATURE_SOURCES:
         digest.update((here / name).read_bytes())
+    digest.update((here.parent / "content" / "thesaurus.py").read_bytes())  # how concepts are found...
+    digest.update(_reading().thesaurus.digest.encode())  # ... and the thesaurus file itself
     return digest.hexdigest()
 
 
@@ -210,10 +258,10 @@ def suggest(
 ) -> Suggestion:
     """The most likely reason for `message`, with its calibrated confidence, the runners-up and matching FAQ entries."""
     model = model or default_model()
-    blocks = featurize(message or "")
+    blocks = featurize(message or "", model.protected)
     concepts = {name.removeprefix("k:") for name in blocks["k"]}
     terms = tuple(sorted({f[2:] for f in blocks["w"] if f.startswith("w:") and " " not in f
-                          and f[2:] not in _EMPTY_WORDS and len(f) > 3 and f in model.vocabulary}))
+                          and f[2:] not in _EMPTY_WORDS and len(f) > 4 and f in model.vocabulary}))
     if not terms and not concepts:
         return Suggestion("autre", 0.0, {reason_id: 0.0 for reason_id in REASONS_BY_ID}, (), ())
     probabilities = {reason_id: 0.0 for reason_id in REASONS_BY_ID}
@@ -247,3 +295,10 @@ def rules_reason(message: str) -> str:
     scores = score(concepts_in(normalize(message or "")))
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] >= cues.MIN_SCORE else "autre"
+
+
+def suggest_by_rules(message: str) -> Suggestion:
+    """The cue rules alone, when no classifier can be loaded (training failed): a reason, never a refusal."""
+    reason = rules_reason(message)
+    return Suggestion(reason, 0.5 if reason != "autre" else 0.0, {}, tuple(sorted(concepts_in(normalize(message or "")))),
+                      (), (), "regles-seules")

@@ -20,7 +20,7 @@ from .examples import DEFAULT_BANK, Example, ExampleBank, load_bank
 from .model import BLOCKS, ReasonModel
 
 # Word and character blocks carry the message; the rules' concepts are a strong but partial signal.
-DEFAULT_BLOCK_WEIGHTS = {"w": 1.0, "c": 1.0, "k": 0.3}
+DEFAULT_BLOCK_WEIGHTS = {"w": 1.0, "c": 1.0, "k": 0.3, "t": 0.6}
 DEFAULT_C = 10.0  # little regularisation: 300 short messages, the vocabulary of each reason is sparse
 FOLDS = 5
 
@@ -97,16 +97,28 @@ def _best_temperature(logits: np.ndarray, target: np.ndarray) -> float:
     return best
 
 
+def default_featurizer():
+    """The production reading: `suggest.featurize` with the real French words that must not be corrected."""
+    from .suggest import featurize, protected_words
+    from .text import french_words
+
+    protected = protected_words(french_words())
+    return (lambda text: featurize(text, protected)), protected
+
+
 def train(
     bank: ExampleBank,
-    featurize,
+    featurize=None,
     *,
     block_weights: dict[str, float] | None = None,
     c_value: float = DEFAULT_C,
     folds: int = FOLDS,
     digest: str = "",
 ) -> tuple[ReasonModel, TrainingReport]:
-    """Fit on the whole bank; calibrate on out-of-fold logits. `featurize(text)` is `analyse` with its helpers."""
+    """Fit on the whole bank; calibrate on out-of-fold logits. `featurize(text)`: `default_featurizer()` unless given."""
+    protected: frozenset[str] = frozenset()
+    if featurize is None:
+        featurize, protected = default_featurizer()
     weights = dict(block_weights or DEFAULT_BLOCK_WEIGHTS)
     examples = list(bank.examples)
     labels = [example.reason for example in examples]
@@ -133,6 +145,7 @@ def train(
     model = _fit_arrays(analysed, labels, classes, weights, c_value)
     model.temperature = temperature
     model.digest = digest
+    model.protected = protected
     return model, TrainingReport(round(accuracy, 3), round(temperature, 3), predictions, probabilities)
 
 
@@ -141,12 +154,12 @@ def main(argv: list[str]) -> int:
     from pathlib import Path
 
     from .classifier import model_key
-    from .suggest import featurize, features_key
+    from .suggest import features_key
 
     bank_path = Path(argv[0]) if argv else DEFAULT_BANK
     bank = load_bank(bank_path)
     key = argv[2] if len(argv) > 2 else model_key(bank_path.read_bytes(), features_key())
-    model, report = train(bank, featurize, digest=key)
+    model, report = train(bank, digest=key)
     print(f"{len(bank.examples)} exemples, précision hors pli {report.oof_accuracy}, température {report.temperature}")
     if len(argv) > 1:
         model.save(Path(argv[1]))

@@ -6,11 +6,10 @@ import pytest
 
 from faqbot.triage import suggest
 from test_browser_journeys import assert_clean
+from test_triage_suggest import two_topic_message
 
 pytestmark = pytest.mark.browser
 
-# Two situations in one message (the same as tests/test_triage_suggest.py's TWO_TOPICS).
-TWO_TOPICS = "le stage de demain, on m'a dit qu'il est complet ou annulé, je ne sais plus"
 CLEAR = "ma carte a expiré, je veux être remboursé par virement"
 
 
@@ -32,10 +31,10 @@ def test_a_clear_message_gets_one_reason_and_its_button(live_server, page):
 
 
 def test_an_uncertain_message_gets_the_two_likeliest_reasons(live_server, page):
-    expected = suggest(TWO_TOPICS)
-    assert expected.uncertain  # the premise: the classifier hesitates on this message
+    message, _pair = two_topic_message()  # one the classifier hesitates on
+    expected = suggest(message)
     wanted = [expected.reason, expected.alternatives[0][0]]
-    _type_message(page, live_server, TWO_TOPICS)
+    _type_message(page, live_server, message)
     live = page.locator("#suggestion-live")
     live.locator("a.button").nth(1).wait_for()
     assert "Deux motifs sont possibles" in live.inner_text()

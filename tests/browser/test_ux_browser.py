@@ -78,7 +78,7 @@ def test_axe_finds_nothing_serious_on_any_page(ux_server, browser_context, size)
             findings[name] = found
 
     walk(page, ux_server, ux_server.ticket_ref, visit)
-    assert len(visited) >= 25
+    assert len(visited) >= 33
     assert findings == {}, findings
     assert page.probe.server_errors == [] and page.probe.page_errors == []
 
@@ -321,3 +321,54 @@ def test_the_gate_can_fail_axe_sees_a_planted_fault(ux_server, browser_context):
     page.evaluate("""() => { const b = document.createElement('button'); document.querySelector('main').append(b);
         const i = document.createElement('img'); i.src = '/favicon.ico'; document.querySelector('main').append(i); }""")
     assert {"button-name", "image-alt"} <= {finding["id"] for finding in axe_findings(page)}
+
+
+def test_search_and_vote_with_the_keyboard_alone(ux_server, browser_context):
+    page = _context(browser_context, "bureau")
+    page.goto(ux_server.url + "/")
+    _tab_to(page, "#q")
+    page.keyboard.type("attestation de stage")
+    page.locator("#live-results .hit-link").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/faq/**")
+    _tab_to(page, "form.feedback-form button, form.feedback-form input[type='submit']")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**#avis")
+    assert page.locator("main").inner_text().count("Merci") == 1  # one thank-you, next to the form
+
+
+def test_staff_flow_with_the_keyboard_alone(ux_server, browser_context):
+    from sqlalchemy import select
+
+    from faqbot.models import Ticket
+    from ux_support import ADMIN_PASSWORD
+
+    ref = ux_server.ticket_ref
+    page = _context(browser_context, "bureau")
+    page.goto(ux_server.url + "/staff/login")
+    _tab_to(page, "input[type='email'], input[name='email']")
+    page.keyboard.type(ADMIN_EMAIL)
+    page.keyboard.press("Tab")
+    page.keyboard.type(ADMIN_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/staff/login" not in url)
+    page.goto(ux_server.url + "/staff/tickets")
+    _tab_to(page, f"a[href$='/staff/tickets/{ref}']", limit=200)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/staff/tickets/{ref}")
+    if page.get_by_role("button", name="Prendre en charge").count():
+        _tab_to(page, f"form[action$='/staff/tickets/{ref}/claim'] button", limit=200)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+    _tab_to(page, "select#canned", limit=200)
+    page.keyboard.press("ArrowDown")  # a closed <select>: the arrow picks the next answer
+    _tab_to(page, "form.canned button", limit=5)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector(\"textarea[name='reply-body']\").value.length > 40")
+    _tab_to(page, "form.reply button[type='submit']", limit=20)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Réponse envoyée" in page.locator("main").inner_text()
+    with ux_server.db.sessions() as session:
+        assert session.scalar(select(Ticket).where(Ticket.ref == ref)).first_response_at is not None

@@ -104,6 +104,19 @@ def start_host_site(hostname: str = "localhost") -> HostSite:
 # --- Seeding and walking ------------------------------------------------------------------------------------
 
 
+def followup_token(live, ref: str) -> str:
+    """A fresh link to the trainee's follow-up page of a ticket (as the acknowledgment e-mail carries)."""
+    from sqlalchemy import select
+
+    from faqbot.db import utcnow
+    from faqbot.models import Ticket
+    from faqbot.triage.followup import issue_token
+
+    with live.db.transaction() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.ref == ref))
+        return issue_token(session, ticket.id, utcnow())
+
+
 def seed(live) -> str:
     """An admin account and one ticket for the staff pages; returns the ticket's reference."""
     from browser_support import add_staff, store_ticket_directly
@@ -173,6 +186,8 @@ def walk(page, live, ticket_ref: str, visit) -> None:
     page.get_by_role("button", name="Envoyer ma demande").click()
     page.wait_for_url("**/contact/merci/**")
     visit("contact-5-merci", page)
+    page.goto(base + f"/suivi/{followup_token(live, ticket_ref)}")
+    visit("suivi", page)
     page.goto(base + "/contact?reason=autre")
     visit("contact-autre", page)
     page.goto(base + "/contact?reason=delai-retractation")
@@ -206,6 +221,11 @@ def walk(page, live, ticket_ref: str, visit) -> None:
     page.goto(base + f"/staff/tickets/{ticket_ref}")
     visit("staff-ticket", page)
     for path, name in (("/staff/analytics", "staff-statistiques"), ("/staff/comptes", "staff-comptes"),
-                       ("/staff/journal", "staff-journal"), ("/staff/mot-de-passe", "staff-mot-de-passe")):
+                       ("/staff/journal", "staff-journal"), ("/staff/mot-de-passe", "staff-mot-de-passe"),
+                       ("/staff/courriels", "staff-courriels"), ("/staff/contenu", "staff-contenu"),
+                       ("/staff/contenu/nouvelle", "staff-contenu-nouvelle"),
+                       ("/staff/contenu/a-completer", "staff-contenu-a-completer"),
+                       ("/staff/contenu/propositions", "staff-contenu-propositions"),
+                       ("/staff/donnees-personnelles", "staff-donnees-personnelles")):
         page.goto(base + path)
         visit(name, page)
