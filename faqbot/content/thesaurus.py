@@ -14,8 +14,9 @@ Stable public API (search and triage both rely on it; extend, do not change):
 `concepts_in` reads a free text the way visitors write it: folded (case, accents, apostrophes), SMS-speak
 expanded, words lightly stemmed (plural, feminine, -er/-é/-ement endings) and function words ignored, so
 "remboursé", "rembourser" and "remboursement" all name `remboursement`. A concept's `not` phrases veto it where
-they match ("annulé par le centre" is not the visitor cancelling). The search analyzer (faqbot/index/analysis.py)
-builds its own stemmed tables from the same data.
+they match ("annulé par le centre" is not the visitor cancelling); a concept's `broader` concepts are named with it,
+and a concept whose `implied_by` combination is all named in the text is added (a probationary licence + a registered
+letter: `lettre48n`). The search analyzer (faqbot/index/analysis.py) builds its own stemmed tables from the same data.
 
 No Flask, no whoosh: a plain loader usable by the CLI, the app, the triage model and the tests.
 """

@@ -13,7 +13,6 @@ The vocabulary is data (data/thesaurus.yaml, faqbot.content.thesaurus); this mod
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from whoosh.analysis import Filter, Token, Tokenizer
@@ -72,7 +71,11 @@ def normalise_apostrophes(text: str) -> str:
 
 # Snowball conflates words that mean different things here: "virement" (bank transfer) and "viré" (sent away)
 # both give "vir"; "délai" and "délit" both give "del".
-STEM_EXCEPTIONS = {"virement": "virement", "virements": "virement", "delit": "delit", "delits": "delit", "euros": "euro"}
+# The verb « attester » (a doctor attests) is not the course's « attestation ».
+STEM_EXCEPTIONS = {
+    "virement": "virement", "virements": "virement", "delit": "delit", "delits": "delit", "euros": "euro",
+    **{form: "attester" for form in "atteste attestes attestent attester attestez attestait attestant".split()},
+}
 
 
 def _forms(infinitive: str, forms: str) -> dict[str, str]:

@@ -32,6 +32,7 @@ MAX_QUERY_TERMS = query_analysis.MAX_QUERY_TERMS
 SNIPPET_CHARS = 240
 # A concept standing for a word the FAQ never uses.
 UNKNOWN_WORD_CONCEPT_WEIGHT = 1.0
+NEGATION_WEIGHT = 0.4
 SYNONYM_WEIGHT = 0.6  # a concept token's default weight against the visitor's own word (thesaurus `weight`)
 # The best answer sentence's BM25 adds this share to an entry's score: a fact stated in one sentence counts.
 PASSAGE_WEIGHT = 0.15
@@ -78,8 +79,12 @@ def load_tables(folder: Path) -> SearchTables:
 
 
 def term_weight(term: str, occurrences: int = 1) -> float:
-    """A term's weight in a query: a concept token weighs less than a word; a word said twice a little more."""
-    weight = analysis.CONCEPT_WEIGHTS.get(term, SYNONYM_WEIGHT) if term.startswith(analysis.SYNONYM_PREFIX) else 1.0
+    """A term's weight in a query: a concept token weighs less than a word; a word said twice a little more; a
+    negation ("plus", "pas", "aucun") is kept for the meaning (concepts, coverage) but weighs little as a word."""
+    if term.startswith(analysis.SYNONYM_PREFIX):
+        weight = analysis.CONCEPT_WEIGHTS.get(term, SYNONYM_WEIGHT)
+    else:
+        weight = NEGATION_WEIGHT if term in analysis.NEGATIONS else 1.0
     return weight * min(occurrences, 2) ** 0.5
 
 

@@ -144,7 +144,7 @@ def split_sentences(text: str) -> list[str]:
 
 def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
     """Compute the tables of one FAQ version from its freshly written Whoosh index."""
-    from .build import FIELDS, entry_fields  # build imports this module
+    from .build import FIELDS  # build imports this module
 
     weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
     merged: dict[str, dict[int, float]] = {}
