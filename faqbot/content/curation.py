@@ -10,14 +10,17 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
 
 from .export import DistinctLine, Export, fold
 
-if TYPE_CHECKING:
-    from .model import Faq
+
+class _HasSnippets(Protocol):
+    """A loaded FAQ as far as these rules need it (model imports this module: no import back)."""
+
+    snippets: Mapping[str, Any]
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str], Iterable[T]]
@@ -462,7 +465,7 @@ def render_report(report: ExportReport, known_snippets: dict[str, str] | None = 
     return "\n".join(out)
 
 
-def snippet_lines(faq: "Faq") -> set[str]:
+def snippet_lines(faq: _HasSnippets) -> set[str]:
     """Folded paragraphs of the shared snippets: export lines equal to one of them are carried by the snippet."""
     return {fold(part) for s in faq.snippets.values() for part in re.split(r"\n\s*\n", s.text) if part.strip()}
 

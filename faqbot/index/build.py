@@ -26,9 +26,6 @@ from whoosh.fields import ID, TEXT, Schema
 from ..content import Faq
 from . import analysis, tables
 
-# Fields and the order of their weight: the question and its variants say what an entry is about, tags
-# summarise it, the answer is long and mentions many things in passing.
-FIELDS = ("question", "variants", "tags", "answer")
 VOCABULARY_FILE = "vocabulary.json"
 READY_FILE = "READY"
 # Old builds are removed once this old, so a worker still on the previous content can finish its requests.

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..content import Entry, Faq
 from . import analysis, query as query_analysis
-from .build import FIELDS, ensure_index, open_index
+from .build import ensure_index, open_index
+from .tables import FIELDS
 from .correct import Correction, Corrector
 from .tables import BM25_B, BM25_K1, FIELD_B, FIELD_BOOSTS, SearchTables
 

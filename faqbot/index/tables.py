@@ -32,6 +32,10 @@ from whoosh import scoring
 from ..content import Faq
 from . import analysis
 
+# Fields and the order of their weight: the question and its variants say what an entry is about, tags
+# summarise it, the answer is long and mentions many things in passing.
+FIELDS = ("question", "variants", "tags", "answer")
+
 TABLES_FILE = "tables.pickle"
 TABLES_VERSION = 4
 # Stored as .npy next to the pickle and memory-mapped on load.
@@ -144,8 +148,6 @@ def split_sentences(text: str) -> list[str]:
 
 def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
     """Compute the tables of one FAQ version from its freshly written Whoosh index."""
-    from .build import FIELDS  # build imports this module
-
     weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
     merged: dict[str, dict[int, float]] = {}
     with index.searcher(weighting=weighting) as searcher:
