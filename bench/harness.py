@@ -444,9 +444,7 @@ def dev_queries() -> list[str]:
     """The shared dev set's questions (measuring only; their wording never goes into data/ or tests/)."""
     import yaml
 
-    path = ROOT.parent.parent / "shared" / "eval" / "search-dev.yaml"
-    if not path.exists():
-        path = Path("/work/shared/eval/search-dev.yaml")
+    path = ROOT.parent / "shared" / "eval" / "search-dev.yaml"  # the repository sits beside shared/
     return [case["q"] for case in yaml.safe_load(path.read_text(encoding="utf-8"))]
 
 

@@ -1,6 +1,7 @@
 """Relevance of the search service on a case file, in-process (no web app needed), scored like evalkit.
 
     .venv/bin/python bench/search_relevance.py ../shared/eval/search-dev.yaml [--faq data/faq.yaml] [-v]
+    .venv/bin/python bench/search_relevance.py ../shared/eval/search-dev-styles.yaml   # per style too
 
 Same hit rule as ../shared/eval/evalkit.py (its `fold` and `first_hit` are imported), so the figures match
 `evalkit.py search`, which goes through /api/search.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -16,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT.parent / "shared" / "eval"))
+sys.path.insert(0, str(ROOT.parent / "shared" / "eval"))  # the repository sits beside shared/
 sys.path.insert(0, str(ROOT / "bench"))
 
 import yaml  # noqa: E402
@@ -26,7 +28,19 @@ from faqbot.content import load_faq  # noqa: E402
 from faqbot.index import SearchService  # noqa: E402
 
 
-def evaluate(service: SearchService, cases: list[dict], verbose: bool = False) -> dict:
+def styles_of(path: Path) -> list[str]:
+    """Each case's style letter when the file marks blocks with "# --- (x) name" lines (else "all")."""
+    styles, style = [], "all"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        marker = re.match(r"#\s*---\s*\((\w)\)", line)
+        if marker:
+            style = marker.group(1)
+        if line.startswith("- q:"):
+            styles.append(style)
+    return styles
+
+
+def evaluate(service: SearchService, cases: list[dict], verbose: bool = False, styles: list[str] | None = None) -> dict:
     ranks, latencies = [], []
     for case in cases:
         started = time.perf_counter()
@@ -41,7 +55,14 @@ def evaluate(service: SearchService, cases: list[dict], verbose: bool = False) -
     n = len(cases)
     at = lambda k: sum(1 for r in ranks if r is not None and r <= k) / n  # noqa: E731
     latencies.sort()
+    by_style: dict[str, list] = {}
+    for style, rank in zip(styles or [], ranks):
+        by_style.setdefault(style, []).append(rank)
+    per_style = {
+        style: round(sum(1 for r in rs if r == 1) / len(rs), 3) for style, rs in by_style.items()
+    } if len(by_style) > 1 else None
     return {
+        **({"by_style_r@1": per_style} if per_style else {}),
         "cases": n,
         "recall@1": round(at(1), 3),
         "recall@3": round(at(3), 3),
@@ -81,13 +102,16 @@ def main() -> None:
 
             chosen = {"heldout": search_cases.HELDOUT, "heldout2": search_cases.HELDOUT_2,
                       "heldout3": search_cases.HELDOUT_3}[args.cases]
+            # Ids merged into another entry count as that entry (its `aliases`), as old links do on the site.
+            chosen = [(q, [faq.resolve(i).id if faq.resolve(i) else i for i in ids]) for q, ids in chosen]
             missing = sorted({i for _q, ids in chosen for i in ids if i not in faq.by_id})
             if missing:
                 print("ids not in the FAQ:", ", ".join(missing), file=sys.stderr)
             summary = evaluate_ids(service, [c for c in chosen if any(i in faq.by_id for i in c[1])], args.v)
         else:
             cases = yaml.safe_load(Path(args.cases).read_text(encoding="utf-8"))
-            summary = evaluate(service, cases, args.v)
+            styles = styles_of(Path(args.cases))
+            summary = evaluate(service, cases, args.v, styles if len(styles) == len(cases) else None)
         print(json.dumps({"entries": len(faq.entries), **summary}))
         service.close()
 

@@ -13,7 +13,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("FAQBOT_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     instance_path = Path(app.instance_path)
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)  # secrets, database and e-mails: the service only
     app.config.from_mapping(_config(instance_path, test_config))
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -31,23 +31,31 @@ def create_app(test_config: dict | None = None) -> Flask:
     web_errors.init_app(app)
 
     from .content import cli as content_cli
+    from .db_cli import db_group
 
+    app.cli.add_command(db_group)
     app.cli.add_command(content_cli.content_group)
 
-    from . import api_docs, contact, public, staff
+    from . import api_docs, contact, followup, knowledge, mail, privacy, public, staff, widget
 
+    # The FAQ, thesaurus and search service, loaded once and handed to every area.
+    knowledge.init_app(app)
     # Each area registers its own blueprints, CLI commands and hooks.
     public.init_app(app)
     contact.init_app(app)
     staff.init_app(app)
+    privacy.init_app(app)
+    followup.init_app(app)
+    mail.init_app(app)
     api_docs.init_app(app)
+    widget.init_app(app)
     return app
 
 
 def _config(instance_path: Path, test_config: dict | None) -> dict:
     from .config import load_config
 
-    config = load_config(instance_path)
+    config = load_config(instance_path, testing=bool((test_config or {}).get("TESTING")))
     if test_config:
         config.update(test_config)
     return config

@@ -53,6 +53,7 @@ def make_engine(url: str) -> Engine:
     when another worker wrote meanwhile; BEGIN IMMEDIATE takes it up front and waits (busy_timeout) instead.
     """
     if url.startswith("sqlite"):
+        _create_private(url)
         # Wait up to 10 s for the write lock: well under gunicorn's 30 s worker timeout, so a stalled writer
         # surfaces as one failed request instead of workers killed in cascade while they wait.
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False})
@@ -65,6 +66,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten content is zeroed, not left in free pages: an erasure (RGPD) really erases.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -77,6 +80,24 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgres://")
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _create_private(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would follow the umask, often 0644: world-readable).
+
+    SQLite gives its -wal and -shm files the database file's permissions, so they are private too.
+    """
+    import os
+
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if not path or path.startswith(":memory:") or "mode=memory" in url:
+        return
+    path = path.split("?", 1)[0]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 class Database:
@@ -130,10 +151,6 @@ def init_app(app) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
-
-    from .db_cli import db_group
-
-    app.cli.add_command(db_group)
 
 
 def get_db(app=None) -> Database:

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .db import alembic_config, get_db
+from . import db as persistence
 
 
 @click.group("db", help="Base de données : migrations.")
@@ -18,7 +18,7 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Applique toutes les migrations.")
 @with_appcontext
 def upgrade() -> None:
-    get_db().upgrade(Path(current_app.instance_path))
+    persistence.get_db().upgrade(Path(current_app.instance_path))
     click.echo("Schéma à jour.")
 
 
@@ -27,4 +27,4 @@ def upgrade() -> None:
 def heads() -> None:
     from alembic import command
 
-    command.heads(alembic_config(get_db().url))
+    command.heads(persistence.alembic_config(persistence.get_db().url))

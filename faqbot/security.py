@@ -1,8 +1,19 @@
-"""CSRF protection and the security headers every response carries."""
+"""CSRF protection, the security headers every response carries, and the card-redaction hooks.
+
+The hooks make `triage.redaction` the one choke point for what leaves a request: every string (and JSON value)
+of every row flushed by the ORM, and every log record, is redacted. E-mails are redacted in `mail.build_message`.
+"""
 from __future__ import annotations
+
+import logging
+import re
 
 from flask import request
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import JSON, String, Text, event
+from sqlalchemy.orm import Session
+
+from .triage.redaction import redact_text, redact_value
 
 csrf = CSRFProtect()
 
@@ -20,15 +31,85 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Columns that hold secrets' hashes, opaque keys or references: never free text, and changing them would break
+# a lookup (an idempotency key, a token). A column may also opt out with info={"redact": False}.
+_NOT_FREE_TEXT = re.compile(r"(^|_)(hash|token|key|ref|encrypted)$")
+
+
+_REDACTABLE: dict = {}
+
+
+def _redactable_columns(mapper) -> list[tuple[str, bool]]:
+    """(attribute, is_json) of the mapped class's text and JSON columns, computed once per mapper."""
+    cached = _REDACTABLE.get(mapper)
+    if cached is None:
+        cached = []
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            if column.info.get("redact") is False or _NOT_FREE_TEXT.search(column.name):
+                continue
+            if isinstance(column.type, JSON):
+                cached.append((prop.key, True))
+            elif isinstance(column.type, (String, Text)):
+                cached.append((prop.key, False))
+        _REDACTABLE[mapper] = cached
+    return cached
+
+
+def _redact_before_flush(session: Session, _context, _instances) -> None:
+    """Redact card numbers in every new or changed row, whatever area wrote it."""
+    from sqlalchemy import inspect
+
+    for instance in list(session.new) + list(session.dirty):
+        for key, is_json in _redactable_columns(inspect(instance).mapper):
+            value = getattr(instance, key, None)
+            if value is None:
+                continue
+            safe = redact_value(value) if is_json else (redact_text(value) if isinstance(value, str) else value)
+            if safe != value:
+                setattr(instance, key, safe)
+
+
+class RedactingFilter(logging.Filter):
+    """Log records carry no card number, whatever was interpolated into them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg, record.args = redact_text(record.getMessage()), ()
+        elif isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        return True
+
+
+def install_redaction() -> None:
+    """Install the ORM and logging hooks once per process (every app and every session share them)."""
+    if not event.contains(Session, "before_flush", _redact_before_flush):
+        event.listen(Session, "before_flush", _redact_before_flush)
+    root = logging.getLogger()
+    for logger in (root, logging.getLogger("faqbot"), logging.getLogger("werkzeug"), logging.getLogger("gunicorn.error")):
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
 def init_app(app) -> None:
     csrf.init_app(app)
+    install_redaction()
+    if not any(isinstance(f, RedactingFilter) for f in app.logger.filters):
+        app.logger.addFilter(RedactingFilter())
+        for handler in app.logger.handlers:
+            handler.addFilter(RedactingFilter())
 
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        # The widget's panel sets its own frame-ancestors (EMBED_ORIGINS); X-Frame-Options has no allow-list.
+        if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+            response.headers.setdefault("X-Frame-Options", "DENY")
         if request.path.startswith("/staff"):
             response.headers["Cache-Control"] = "no-store"
         return response

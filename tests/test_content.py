@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from faqbot.content.cli import content_group
 from faqbot.content.curation import analyse_export, render_report
 from faqbot.content.export import DEFAULT_EXPORT, EXPORT_NAME, fold, normalise_line, read_export
 from faqbot.content.sources import compute_sources, line_ranges, rewrite_sources
+from faqbot.content.writer import dump_faq, file_header, write_faq
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_FAQ = ROOT / "data" / "faq.yaml"
@@ -34,9 +34,7 @@ def test_loader_reads_the_real_faq():
 
 
 def test_check_passes_on_the_real_faq():
-    started = time.perf_counter()
     result = check_faq(REAL_FAQ, read_export(), REAL_DROPPED)
-    assert time.perf_counter() - started < 10
     assert [str(v) for v in result.violations] == []
     assert result.figures["coverage_percent"] >= 99
 
@@ -60,6 +58,46 @@ def test_import_figures_on_the_real_export():
 # ---------------------------------------------------------------- normalisation
 
 
+def test_real_faq_has_one_consistent_answer_set():
+    faq = load_faq(REAL_FAQ)
+    # The empty shells are kept but never served.
+    assert {e.id for e in faq.hidden} == {"conditions-faire-stage", "documents-permis-renouvellement", "solde-non-mis-a-jour-ants"}
+    assert not {e.id for e in faq.hidden} & set(faq.by_id)
+    # Every merged id resolves to a served entry; merged groups named by the issue are one entry each.
+    assert len(faq.alias_of) == 16
+    for old, survivor in [("stage-jours-consecutifs", "stage-deux-jours-consecutifs"), ("date-recuperation-points", "date-recredit-points-lendemain"),
+                          ("remboursement-amende-stage-48n", "remboursement-amende-48n"), ("delai-entre-deux-stages", "delai-un-an-entre-stages"),
+                          ("delai-entre-deux-stages-volontaires", "delai-un-an-entre-stages"), ("refaire-stage-un-an-un-jour", "delai-un-an-entre-stages"),
+                          ("langue-francaise-accompagnement", "handicap-accompagnement-stage"), ("illettrisme-accompagnement", "handicap-accompagnement-stage"),
+                          ("retention-infos-permis", "suspension-infos-permis"), ("perte-tous-points-probatoire", "probatoire-perte-6-points-jurisprudence"),
+                          ("stage-urgence-solde-nul", "solde-nul-sans-lettre-48si")]:
+        assert old not in faq.by_id and faq.resolve(old).id == survivor
+    # Each contradiction has its recorded decision next to the entry, and the open ones are marked for staff.
+    for entry_id in ["probatoire-perte-6-points-jurisprudence", "solde-nul-sans-lettre-48si", "stage-trop-tot-avant-48n", "delai-un-an-entre-stages",
+                     "nombre-points-recuperes-stage", "points-visibles-solde-delai", "stage-sensibilisation-meme-stage", "type-de-stage-non-propose"]:
+        assert faq.resolve(entry_id).review, entry_id
+    assert faq.by_id["delai-un-an-entre-stages"].confirm and "date de début" not in faq.by_id["delai-un-an-entre-stages"].answer
+    assert "9 ou 10" not in faq.by_id["nombre-points-recuperes-stage"].answer
+    assert "sur LegiPermis.com" in faq.by_id["stage-sensibilisation-meme-stage"].answer
+    assert not any("135" in v for v in faq.by_id["remboursement-amende-48n"].variants)
+    # Dead links are real links now; an incomplete answer is served without its dangling announcement.
+    assert "](" in faq.by_id["connaitre-solde-points"].answer and "mespoints" in faq.by_id["connaitre-solde-points"].answer_html
+    assert not any(line.strip().endswith("Pour cela :") for e in faq.entries if e.incomplete for line in e.answer_plain.splitlines())
+
+
+def test_the_writer_is_stable_on_the_real_file(tmp_path):
+    text = REAL_FAQ.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert dump_faq(data, file_header(text)) == text
+    # One edit → a one-line diff.
+    data["entries"][5]["variants"].append("une formulation de plus")
+    copy_path = tmp_path / "faq.yaml"
+    copy_path.write_text(text, encoding="utf-8")
+    assert write_faq(copy_path, data)
+    changed = [line for line in copy_path.read_text(encoding="utf-8").splitlines() if line not in text.splitlines()]
+    assert changed == ["  - une formulation de plus"]
+
+
 def test_normalise_and_fold():
     assert normalise_line("  Cafe\u0301  du\u00a0 jour ") == "Café du jour"  # NFC, spaces collapsed
     assert normalise_line("l’attestation") == "l’attestation"  # apostrophes kept as written
@@ -73,6 +111,19 @@ def test_missing_list_detection():
     assert missing_list("Voici les étapes à suivre :\n\n1. Un\n2. Deux") is None
     assert missing_list("Les documents suivants :\n- pièce d’identité") is None
     assert missing_list("Que faire ?\n\nRien.") is None
+
+
+def test_dangling_announcements_are_not_served():
+    from faqbot.content.model import strip_dangling_announcements as strip
+
+    assert strip("Changez de date dans votre Espace Stagiaire.\n\nPour cela :") == "Changez de date dans votre Espace Stagiaire."
+    # A sentence that carries meaning keeps it, and ends with « … » instead of announcing a lost list.
+    long = "En cas de perte, vous pourrez tout de même participer au stage en fournissant les documents suivants :"
+    assert strip(long + "\n\nCes documents valident votre identité.") == long[:-2] + "…\n\nCes documents valident votre identité."
+    # Two labels in a row, or a label at the end, have lost their content; a label followed by its text has not.
+    assert strip("Texte.\n\n**Exemple concret :**\n\n**À vérifier :**") == "Texte."
+    assert strip("**Important :**\n\nLe délai est fixe.") == "**Important :**\n\nLe délai est fixe."
+    assert strip("Voici les étapes à suivre :\n\n1. Un\n2. Deux") == "Voici les étapes à suivre :\n\n1. Un\n2. Deux"
 
 
 def test_line_ranges():
@@ -111,7 +162,7 @@ def _faq_data() -> dict:
             {
                 "id": "remboursement-delai",
                 "question": "Sous combien de temps suis-je remboursé ?",
-                "variants": ["delai remboursement", "quand serai-je rembourse", "j'ai annulé toujours pas d'argent"],
+                "variants": ["delai remboursement", "quand serai-je rembourse", "j’ai annulé toujours pas d’argent"],
                 "answer": "Le remboursement est effectué sous 14 jours sur la carte bancaire utilisée lors du paiement.\n\n"
                 "Si votre carte a expiré, contactez-nous via le formulaire de contact.",
                 "category": "annulation-remboursement",
@@ -149,12 +200,13 @@ def workspace(tmp_path):
     faq_path = tmp_path / "faq.yaml"
 
     def write(data: dict) -> Path:
-        # Leaf lists in flow style, like data/faq.yaml.
-        faq_path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None, width=110), encoding="utf-8")
+        # The stable writer's layout, like data/faq.yaml.
+        faq_path.write_text(dump_faq(data), encoding="utf-8")
         return faq_path
 
     def run(data: dict):
-        return check_faq(write(data), read_export(export_path), dropped_path, raw_line_counts={EXPORT_NAME: len(EXPORT_LINES)})
+        # The six-line fixture drops one line on purpose (83 % carried): the 97 % floor is for the real export.
+        return check_faq(write(data), read_export(export_path), dropped_path, raw_line_counts={EXPORT_NAME: len(EXPORT_LINES)}, min_carried_percent=80)
 
     return type("Workspace", (), {"export": export_path, "dropped": dropped_path, "faq": faq_path, "write": staticmethod(write), "run": staticmethod(run)})
 
@@ -195,7 +247,7 @@ LONG_ANSWER = _faq_data()["entries"][0]["answer"]
         (_mutate("entries.0.question", _DELETE), "schema", "question"),
         (_mutate("entries.0.question", "Sous combien de temps suis-je remboursé"), "schema", "« ? »"),
         (_mutate("entries.0.variants", ["a", "b"]), "schema", "2 variantes"),
-        (_mutate("entries.0.variants", ["a", "b", "c", "d", "e", "f", "g"]), "schema", "7 variantes"),
+        (_mutate("entries.0.variants", [f"variante {n}" for n in range(25)]), "schema", "25 variantes"),
         (_mutate("entries.0.category", "inconnue"), "schema", "catégorie inconnue"),
         (_mutate("entries.0.tags", "remboursement"), "schema", "tags"),
         (_mutate("entries.0.sourcse", []), "schema", "champ inconnu"),
@@ -208,6 +260,14 @@ LONG_ANSWER = _faq_data()["entries"][0]["answer"]
         (_mutate("entries.1.incomplete", _DELETE), "incomplete", "Pour cela"),
         (_mutate("entries.1.answer", LONG_ANSWER + "\n\nUn mot de plus."), "duplicate-answer", "horaires-stage"),
         (_mutate("entries.1.answer", "Le stage dure deux jours."), "coverage", "D4"),
+        (_mutate("entries.1.tags", ["horaires", "Remboursement"]), "tags", "Remboursement, remboursement"),
+        (_mutate("entries.0.question", "Sous combien de temps l'argent revient-il ?"), "typography", "’"),
+        (_mutate("entries.0.answer", LONG_ANSWER + " Voir [ici]({INCONNUE_URL})."), "link", "INCONNUE_URL"),
+        (_mutate("entries.0.answer", LONG_ANSWER + " Pour vous inscrire, cliquez ici."), "link", "cliquez ici"),
+        (_mutate("entries.0.answer", LONG_ANSWER + " Voir [la FAQ](/faq/entree-absente)."), "link", "entree-absente"),
+        (_mutate("entries.0.aliases", ["horaires-stage"]), "alias", "horaires-stage"),
+        (_mutate("entries.0.sources", [f"{EXPORT_NAME}:2"]), "source", "sources dérivées"),
+        (_mutate("entries.0.hiddenn", "x"), "schema", "champ inconnu"),
     ],
 )
 def test_check_reports_each_violation(workspace, mutation, kind, needle):
@@ -215,6 +275,56 @@ def test_check_reports_each_violation(workspace, mutation, kind, needle):
     matching = [v for v in result.violations if v.kind == kind]
     assert matching, [str(v) for v in result.violations]
     assert any(needle in str(v) for v in matching), [str(v) for v in matching]
+
+
+def test_links_to_the_product_and_platform_settings_are_accepted(workspace):
+    data = _faq_data()
+    data["entries"][0]["answer"] += " [cliquez ici](/contact), [ou là]({RII_URL}), [ici](/faq/horaires-stage), [là](/categorie/jour-du-stage)."
+    assert [str(v) for v in workspace.run(data).violations] == []
+
+
+def test_same_question_is_reported(workspace):
+    data = _faq_data()
+    twin = copy.deepcopy(data["entries"][0])
+    twin.update(id="remboursement-quand", question="Sous combien de temps serai-je remboursé ?",
+                variants=["quand serai-je remboursé de mon stage", "délai de remboursement", "j’ai annulé, toujours pas d’argent reçu"],
+                answer=LONG_ANSWER.replace("14 jours", "quatorze jours"), sources=[])
+    twin.pop("snippets")
+    data["entries"].append(twin)
+    same = [v for v in workspace.run(data).violations if v.kind == "same-question"]
+    assert len(same) == 1 and "remboursement-quand" in str(same[0]) and "remboursement-delai" in str(same[0])
+
+
+def test_carried_share_below_the_floor_is_a_violation(workspace):
+    result = check_faq(workspace.write(_faq_data()), read_export(workspace.export), workspace.dropped, raw_line_counts={EXPORT_NAME: len(EXPORT_LINES)})
+    assert result.figures["carried_percent"] == 83.33
+    assert any(v.kind == "coverage" and "minimum 97.0 %" in v.message for v in result.violations)
+
+
+def test_layout_other_than_the_writer_s_is_reported_and_format_fixes_it(workspace):
+    data = _faq_data()
+    data["entries"].reverse()  # jour-du-stage before annulation-remboursement: not grouped in category order
+    faq = workspace.faq
+    faq.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = check_faq(faq, read_export(workspace.export), workspace.dropped, raw_line_counts={EXPORT_NAME: len(EXPORT_LINES)}, min_carried_percent=80)
+    assert [v.kind for v in result.violations] == ["layout"]
+    output = CliRunner().invoke(content_group, ["format", "--faq", str(faq)])
+    assert output.exit_code == 0 and "réécrit" in output.output
+    assert workspace.run(yaml.safe_load(faq.read_text(encoding="utf-8"))).ok
+    assert "déjà en forme canonique" in CliRunner().invoke(content_group, ["format", "--faq", str(faq)]).output
+
+
+def test_format_typography_normalises_quotes_apostrophes_and_tags(workspace):
+    data = _faq_data()
+    data["entries"][0]["answer"] = data["entries"][0]["answer"].replace("Si votre carte", "\"Si\" votre carte")
+    data["entries"][0]["question"] = "Sous combien de temps l'argent revient-il ?"
+    data["entries"][0]["tags"] = ["remboursement", "SMS", "sms", "Délai"]
+    workspace.faq.write_text(dump_faq(data), encoding="utf-8")
+    assert CliRunner().invoke(content_group, ["format", "--typography", "--faq", str(workspace.faq)]).exit_code == 0
+    entry = yaml.safe_load(workspace.faq.read_text(encoding="utf-8"))["entries"][0]
+    assert entry["question"] == "Sous combien de temps l’argent revient-il ?"
+    assert "« Si » votre carte" in entry["answer"]
+    assert entry["tags"] == ["remboursement", "SMS", "délai"]
 
 
 def test_duplicate_answer_names_both_entries(workspace):
@@ -255,10 +365,10 @@ def test_contact_reasons_default_to_the_issue_list():
 def test_cli_check_ok_and_failing(workspace):
     runner = CliRunner()
     faq = workspace.write(_faq_data())
-    args = ["check", "--faq", str(faq), "--export", str(workspace.export), "--dropped", str(workspace.dropped)]
+    args = ["check", "--faq", str(faq), "--export", str(workspace.export), "--dropped", str(workspace.dropped), "--min-carried", "80"]
     result = runner.invoke(content_group, args)
     assert result.exit_code == 0, result.output
-    assert "Couverture : 100.0 %" in result.output and "2 entrées, 1 marquées incomplete" in result.output
+    assert "Couverture : 100.0 %" in result.output and "2 entrées (0 masquées), 1 marquées incomplete" in result.output
     data = _faq_data()
     data["entries"][0]["contact_reason"] = "nimporte"
     workspace.write(data)

@@ -46,7 +46,7 @@ hostile_text = st.one_of(
 def fuzz_app(make_app, request):
     """One app for all examples of a test (hypothesis reuses it): contact limit raised so fuzzing is not throttled."""
     backend = getattr(request, "param", "sqlite")
-    return make_app(backend, CONTACT_RATE_LIMIT=10**9, LOGIN_RATE_LIMIT=10**9)
+    return make_app(backend, CONTACT_RATE_LIMIT=10**9, LOGIN_RATE_LIMIT=10**9, LOGIN_ADDRESS_RATE_LIMIT=10**9)
 
 
 class UnhandledErrors(logging.Handler):
@@ -184,3 +184,56 @@ def test_valid_tickets_with_hostile_text_are_stored_or_refused_cleanly(fuzz_app,
     if response.status_code == 201:
         with fuzz_app.extensions["faqbot.db"].sessions() as session:
             assert session.query(Ticket).filter_by(ref=data["ref"]).one().reason == "points-ants"
+
+
+# --- the staff console's query parameters (issue 12: 500s on ?assignee=, ?page=, ?next=) ----------------------
+
+STAFF_PAGES = ["/staff/tickets", "/staff/journal", "/staff/analytics", "/staff/", "/staff/donnees-personnelles"]
+STAFF_PARAMS = ["assignee", "page", "status", "queue", "reason", "q", "jours", "canned", "next"]
+# What breaks number parsing and headers: huge numbers, Unicode digits, signs, exponents, control characters.
+hostile_numbers = st.one_of(
+    st.integers(-10**40, 10**40).map(str),
+    st.sampled_from(["²", "٣", "①", "1e3", "0x10", " 1", "1 ", "+1", "-0", "NaN", "inf", "9" * 400, "1\r\n2", "moi", "personne", ""]),
+    st.text(max_size=30),
+)
+
+
+@pytest.fixture
+def staff_fuzz_client(fuzz_app):
+    from staff_helpers import add_staff, login
+
+    add_staff(fuzz_app, "fuzz-admin@example.test", role="admin")
+    client = fuzz_app.test_client()
+    assert login(client, "fuzz-admin@example.test").status_code == 302
+    return client
+
+
+@FUZZ_SETTINGS
+@given(path=st.sampled_from(STAFF_PAGES), params=st.dictionaries(st.sampled_from(STAFF_PARAMS), hostile_numbers, max_size=4))
+def test_staff_console_any_query_parameters(fuzz_app, unhandled, staff_fuzz_client, path, params):
+    response = staff_fuzz_client.get(path, query_string=params)
+    assert response.status_code in (200, 400), (path, params, response.status_code)
+    if response.status_code == 400:
+        assert "invalide" in response.get_data(as_text=True) or "limites" in response.get_data(as_text=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], database=None)
+@given(target=st.one_of(st.text(max_size=40), st.sampled_from(["/staff%0d%0aX", "/staff/\r\nSet-Cookie: a=1", "//evil.example", "/staff\\\\x"])))
+def test_login_next_any_value_redirects_inside_the_console(fuzz_app, unhandled, target):
+    from urllib.parse import urlsplit
+
+    from staff_helpers import PASSWORD, add_staff, token
+
+    with fuzz_app.extensions["faqbot.db"].sessions() as session:
+        from faqbot.staff import accounts
+
+        exists = accounts.find_by_email(session, "fuzz-next@example.test") is not None
+    if not exists:
+        add_staff(fuzz_app, "fuzz-next@example.test")
+    client = fuzz_app.test_client()
+    csrf = token(client)
+    response = client.post("/staff/login", query_string={"next": target}, data={"csrf_token": csrf, "email": "fuzz-next@example.test", "password": PASSWORD})
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.netloc in ("", "localhost") and location.path.startswith("/staff")
+    assert "\r" not in response.headers["Location"] and "\n" not in response.headers["Location"]

@@ -207,3 +207,30 @@ def test_body_not_sent_as_json_is_a_french_415(client, path):
 def test_json_that_is_not_an_object_is_a_french_422(client, app, raw):
     assert_french_json_error(client.post("/api/tickets", data=raw, content_type="application/json"), 422)
     assert ticket_count(app) == 0
+
+
+# --- the console's numeric parameters are bounded (issue 12) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/staff/tickets?assignee=" + "9" * 30, 400),
+        ("/staff/tickets?assignee=²", 400),
+        ("/staff/tickets?assignee=2147483648", 400),
+        ("/staff/tickets?assignee=2147483647", 200),
+        ("/staff/tickets?page=" + "9" * 30, 200),
+        ("/staff/journal?page=" + "9" * 30, 200),
+        ("/staff/journal?page=abc", 200),
+    ],
+)
+def test_console_numbers_out_of_bounds_are_a_french_400_or_clamped(app, url, status):
+    from staff_helpers import add_staff, login
+
+    add_staff(app, "admin-limites@example.test", role="admin")
+    client = app.test_client()
+    login(client, "admin-limites@example.test")
+    response = client.get(url)
+    assert response.status_code == status
+    if status == 400:
+        assert "Paramètre numérique" in response.get_data(as_text=True) or "invalide" in response.get_data(as_text=True)

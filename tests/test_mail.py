@@ -50,3 +50,204 @@ def test_smtp_server_receives_the_message(tmp_path):
     subject = str(email.header.make_header(email.header.decode_header(collector.messages[0]["Subject"])))
     assert subject == "Accusé de réception"
     assert not list(tmp_path.glob("*.eml"))
+
+
+# --- The outbox and its sender -------------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+import threading  # noqa: E402
+
+import pytest  # noqa: E402
+
+import sqlalchemy as sa  # noqa: E402
+
+from builders import valid_submission  # noqa: E402
+from faqbot.db import utcnow  # noqa: E402
+from faqbot.mail import deliver_pending, outbox  # noqa: E402
+from faqbot.models import OutboxMessage, Ticket, TicketEvent  # noqa: E402
+from backends import BACKENDS  # noqa: E402
+from mail_helpers import free_port, smtp_server  # noqa: E402
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_name(request) -> str:
+    return request.param
+
+
+def _rows(app) -> list[OutboxMessage]:
+    with app.extensions["faqbot.db"].sessions() as session:
+        return list(session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def _make_due(app) -> None:
+    with app.extensions["faqbot.db"].transaction() as session:
+        session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow() - dt.timedelta(seconds=1)))
+
+
+def test_smtp_outage_delays_mail_then_delivers_it_once(make_app, backend_name):
+    port = free_port()  # nothing listens here yet
+    app = make_app(backend_name, SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    response = app.test_client().post("/api/tickets", json=valid_submission("points-ants"))
+    assert response.status_code == 201  # the request does not fail with the mail server
+    [row] = _rows(app)
+    assert (row.status, row.attempts) == ("pending", 1) and row.next_attempt_at > utcnow()
+    assert deliver_pending(app).sent == []  # not due yet: the retry waits its delay
+    controller, collector = smtp_server(port)
+    try:
+        _make_due(app)
+        report = deliver_pending(app)
+        again = deliver_pending(app)
+    finally:
+        controller.stop()
+    assert report.sent == [row.id] and again.sent == []
+    assert len(collector.messages) == 1
+    [row] = _rows(app)
+    assert (row.status, row.attempts) == ("sent", 2) and row.sent_at is not None
+    assert collector.messages[0]["Message-ID"] == f"<{row.message_id}@faqbot.localhost>"
+
+
+def test_two_senders_never_send_the_same_message_twice(make_app, backend_name):
+    controller, collector = smtp_server()
+    app = make_app(backend_name, SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_DELIVERY="cron")
+    client = app.test_client()
+    for index in range(12):
+        assert client.post("/api/tickets", json=valid_submission("autre", email=f"t{index}@example.test")).status_code == 201
+    assert len(_rows(app)) == 12 and not collector.messages  # cron mode: queued, nothing sent in the requests
+    barrier = threading.Barrier(3)
+    reports = []
+
+    def run():
+        barrier.wait()
+        reports.append(deliver_pending(app, limit=12))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        controller.stop()
+    sent = [row_id for report in reports for row_id in report.sent]
+    assert sorted(sent) == sorted(row.id for row in _rows(app))  # each row by exactly one sender
+    assert len(collector.messages) == 12
+    assert len({m["Message-ID"] for m in collector.messages}) == 12
+
+
+def test_reply_threads_with_the_acknowledgment_and_carries_a_reply_address(make_app, backend_name):
+    from staff_helpers import add_staff, login, post
+
+    controller, collector = smtp_server()
+    app = make_app(backend_name, SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_REPLY_TO="support@exemple.fr")
+    try:
+        app.test_client().post("/api/tickets", json=valid_submission("autre"))
+        with app.extensions["faqbot.db"].sessions() as session:
+            ticket = session.scalars(sa.select(Ticket)).one()
+        add_staff(app, "admin@support.test", role="admin")
+        staff = app.test_client()
+        login(staff, "admin@support.test")
+        post(staff, f"/staff/tickets/{ticket.ref}/reply", {"reply-body": "Voici la réponse.", "reply-then_status": "attente_stagiaire"})
+    finally:
+        controller.stop()
+    ack, reply = collector.messages
+    assert ack["Auto-Submitted"] == "auto-generated" and reply["Auto-Submitted"] is None
+    assert reply["In-Reply-To"] == ack["Message-ID"] and ack["Message-ID"] in reply["References"]
+    assert ticket.ref in reply["Subject"]
+    local, domain = reply["Reply-To"].split("@")
+    assert domain == "exemple.fr" and local.startswith("support+") and len(local) == len("support+") + 32
+    token = local.removeprefix("support+")
+    assert f"/suivi/{token}" in reply.get_payload(decode=True).decode()
+    assert app.test_client().get(f"/suivi/{token}").status_code == 200
+
+
+def test_a_message_given_up_after_its_attempts_is_recorded_on_the_ticket(make_app, backend_name):
+    app = make_app(backend_name, SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), MAIL_DELIVERY="cron")
+    app.test_client().post("/api/tickets", json=valid_submission("autre"))
+    with app.extensions["faqbot.db"].transaction() as session:
+        session.execute(sa.update(OutboxMessage).values(attempts=outbox.MAX_ATTEMPTS - 1))
+    report = deliver_pending(app)
+    assert len(report.failed) == 1
+    [row] = _rows(app)
+    assert row.status == "failed" and "ConnectionRefusedError" in row.last_error
+    with app.extensions["faqbot.db"].sessions() as session:
+        kinds = session.scalars(sa.select(TicketEvent.kind).where(TicketEvent.ticket_id == row.ticket_id)).all()
+        from faqbot.models import FollowupToken
+
+        # The link composed for the failed attempt was never sent: it is not left valid.
+        assert session.scalar(sa.select(sa.func.count()).select_from(FollowupToken)) == 0
+    assert kinds == ["created", "email_failed"]
+
+
+def test_retry_delays_grow_and_are_capped():
+    delays = [outbox.retry_delay(n) for n in range(1, 12)]
+    assert delays[0] == dt.timedelta(seconds=30) and delays[1] == dt.timedelta(minutes=1)
+    assert delays == sorted(delays) and delays[-1] == outbox.MAX_RETRY_DELAY
+
+
+def test_mail_send_command_delivers_what_is_due(make_app, backend_name):
+    controller, collector = smtp_server()
+    app = make_app(backend_name, SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_DELIVERY="cron")
+    try:
+        app.test_client().post("/api/tickets", json=valid_submission("autre"))
+        result = app.test_cli_runner().invoke(args=["mail", "send"])
+    finally:
+        controller.stop()
+    assert result.exit_code == 0 and "1 envoyé(s)" in result.output
+    assert len(collector.messages) == 1
+
+
+def test_thread_mode_sends_after_the_request(make_app):
+    controller, collector = smtp_server()
+    app = make_app("sqlite", SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_DELIVERY="thread", MAIL_SEND_INTERVAL=60)
+    try:
+        assert app.test_client().post("/api/tickets", json=valid_submission("autre")).status_code == 201
+        for _ in range(100):
+            if collector.messages:
+                break
+            threading.Event().wait(0.05)
+    finally:
+        controller.stop()
+    assert len(collector.messages) == 1  # woken by the commit, not by the 60-second round
+
+
+# --- Reading replies (pure parsing; the IMAP round trip is in tests/test_imap.py) ----------------------------
+
+from faqbot.mail.inbound import parse, strip_reply  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Merci, c’est bon.\n\nLe lun. 30 nov. 2026 à 10:02, Support <support@exemple.fr> a écrit :\n> Bonjour",
+        "Merci, c’est bon.\n\nOn Mon, Nov 30, 2026 at 10:02 AM Support <support@exemple.fr> wrote:\n> Hello",
+        "Merci, c’est bon.\n\n-----Message d'origine-----\nDe : Support <support@exemple.fr>\nObjet : Re",
+        "Merci, c’est bon.\n________________________________\nDe : Support <support@exemple.fr>\nEnvoyé : lundi",
+        "Merci, c’est bon.\n\n-- \nCamille Martin\n06 12 34 56 78",
+        "Merci, c’est bon.\n\nEnvoyé de mon iPhone",
+        "> Bonjour\n> ancien\nMerci, c’est bon.",
+    ],
+)
+def test_quoted_history_and_signatures_are_stripped(text):
+    assert strip_reply(text) == "Merci, c’est bon."
+
+
+def test_a_line_starting_with_de_is_kept_when_it_is_not_a_header():
+    assert strip_reply("De : mon côté, rien reçu.\nMerci") == "De : mon côté, rien reçu.\nMerci"
+
+
+def test_html_only_replies_are_read_as_text():
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "a@example.test"
+    message["Subject"] = "Re"
+    message["Message-ID"] = "<html@example.test>"
+    message.set_content("<p>Bonjour,</p><p>c&rsquo;est r&eacute;gl&eacute;.</p><blockquote>ancien message</blockquote>", subtype="html")
+    parsed = parse(bytes(message))
+    assert parsed.text == "Bonjour,\nc’est réglé." and not parsed.automatic
+
+
+def test_a_message_without_message_id_still_gets_a_stable_identity():
+    raw = b"From: a@example.test\r\nSubject: sans id\r\n\r\nBonjour\r\n"
+    first = parse(raw).message_id
+    assert first == parse(raw).message_id and first.endswith("@sans-identifiant.invalid>")  # a second fetch skips it

@@ -128,3 +128,115 @@ def test_arbitrary_text_never_errors(service, text):
 )
 def test_query_syntax_fragments_never_error(service, text):
     service.search(text)
+
+
+# -- answer passages and long questions ---------------------------------------------------------------------------
+
+PASSAGE_FAQ = {
+    "version": 1,
+    "categories": [{"id": "points", "label": "Points & permis"}, {"id": "stage", "label": "Le stage"}],
+    "entries": [
+        {
+            "id": "lettre-48n",
+            "question": "J’ai reçu une lettre 48N, que dois-je faire ?",
+            "answer": (
+                "La lettre 48N est envoyée aux conducteurs en période probatoire qui ont perdu 3 points ou plus. "
+                "Elle vous informe du retrait de points et de l’obligation de suivre un stage.\n\n"
+                "Vous disposez d’un délai de 4 mois à compter de la réception de la lettre pour effectuer le stage. "
+                "Passé ce délai, vous vous exposez à une amende et à une suspension du permis.\n\n"
+                "Le stage obligatoire ouvre aussi droit au remboursement de l’amende."
+            ),
+            "category": "points",
+        },
+        {
+            "id": "stage-contenu",
+            "question": "Comment se déroule le stage ?",
+            "answer": (
+                "Le stage dure deux jours consécutifs, soit 14 heures. Les animateurs sont un psychologue et un "
+                "expert en sécurité routière. Il n’y a pas d’examen à la fin."
+            ),
+            "category": "stage",
+        },
+        {
+            "id": "retrait-points",
+            "question": "Quand les points sont-ils retirés du permis ?",
+            "answer": "Les points sont retirés quand l’infraction est établie, par exemple au paiement de l’amende.",
+            "category": "points",
+        },
+        {
+            "id": "inscription-proche",
+            "question": "Puis-je inscrire ma fille à un stage ?",
+            "answer": "Oui, vous pouvez réserver pour un proche avec ses informations et son permis.",
+            "category": "stage",
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def passage_service(tmp_path_factory):
+    built = SearchService(make_faq(PASSAGE_FAQ), tmp_path_factory.mktemp("passages"))
+    yield built
+    built.close()
+
+
+def test_a_fact_inside_an_answer_reaches_its_entry_and_is_the_excerpt(passage_service):
+    """Issue 9: « combien de temps ai-je après la lettre » finds the entry whose answer states the delay."""
+    outcome = passage_service.search("combien de temps ai-je après la lettre pour faire le stage")
+    assert outcome.hits[0].entry.id == "lettre-48n"
+    assert "4 mois" in outcome.hits[0].snippet_html  # the sentence that states it, not the answer's opening
+    assert not outcome.hits[0].snippet_html.startswith("La lettre 48N est envoyée")
+
+
+def test_api_results_keep_the_whole_answer_alongside_the_passage(passage_service):
+    hit = passage_service.search("suspension du permis si je dépasse le délai").hits[0]
+    assert hit.entry.id == "lettre-48n"
+    assert hit.entry.answer_plain.startswith("La lettre 48N")
+    assert "<mark>suspension" in hit.snippet_html and hit.snippet_html.startswith("Passé ce <mark>délai</mark>")
+
+
+def test_a_story_is_searched_for_what_it_asks(passage_service):
+    """The narrative (a daughter, a licence, points) counts less than the sentence that asks."""
+    story = (
+        "Bonjour, ma fille a son permis depuis peu et elle conduit ma voiture tous les jours pour aller au travail. "
+        "Elle a perdu des points le mois dernier et elle vient de recevoir un courrier de la préfecture. "
+        "Est-ce que le stage dure deux jours de suite ?"
+    )
+    assert passage_service.search(story).hits[0].entry.id == "stage-contenu"
+    # The same words without a question sentence: the last sentence is what is wanted, so no crash, some answer.
+    assert passage_service.search(story.replace("?", ".")).hits
+
+
+def test_a_story_keeps_its_question_even_beyond_the_term_cap(passage_service):
+    filler = " ".join(f"Le {n}e jour j'ai roulé vers la ville numéro {n}." for n in range(40))
+    outcome = passage_service.search(filler + " Combien d’heures dure le stage ?")
+    assert outcome.hits[0].entry.id == "stage-contenu"
+
+
+def test_query_analysis_weights_the_asking_sentence():
+    from faqbot.index import analysis, query
+
+    parsed = query.parse(
+        "Bonjour, j'ai vendu ma voiture et déménagé à Lyon. Mon employeur est d'accord. Combien coûte le stage ?"
+    )
+    weights = {term: weight for term, weight, _n in parsed.terms}
+    assert parsed.story
+    assert weights[analysis.stem("stage")] == 1.0
+    assert weights[analysis.stem("voiture")] == query.NARRATIVE_WEIGHT
+    assert query.parse("prix du stage").story is False  # a short query is read as it is
+    entities = query.parse("Bonjour, je ne comprends pas ce courrier reçu hier. Il parle de 48SI. Que faire ?")
+    assert dict((t, w) for t, w, _n in entities.terms)["48si"] == 1.0  # a letter's code counts in full anywhere
+
+
+def test_a_concept_standing_for_a_word_the_faq_never_uses_counts_in_full(service):
+    """« cash » is not in the FAQ: its concept (espèces) is all the evidence, so it is not discounted."""
+    from faqbot.index import service as service_module
+
+    outcome = service.search("du cash")
+    assert outcome.hits[0].entry.id == "paiement-sur-place"
+    discounted = service_module.term_weight("~especes")
+    assert discounted < 1.0
+    weights = {"~especes": discounted}
+    full = service._entry_scores({"~especes": 1.0})
+    assert full.max() > service._entry_scores(weights).max()
+    assert outcome.hits[0].score > 0

@@ -28,7 +28,8 @@ def admin_client(app):
     return client
 
 
-INJECTIONS = ["=HYPERLINK(\"http://evil.example\",\"clic\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\tindent", "\rretour"]
+# "-stage+3", not "-2+3": a query without a letter is junk the analytics leave out (content.overlay.is_junk_query).
+INJECTIONS = ["=HYPERLINK(\"http://evil.example\",\"clic\")", "+cmd|' /C calc'!A0", "-stage+3", "@SUM(A1:A2)", "\tindent", "\rretour"]
 
 
 @pytest.fixture

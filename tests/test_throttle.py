@@ -247,3 +247,42 @@ def test_app_uses_redis_when_configured(make_app, redis_url, tmp_path):
 
     app = make_app("sqlite", REDIS_URL=redis_url, FAQ_PATH=str(write_tiny_faq(tmp_path)), INDEX_DIR=str(tmp_path / "index"))
     assert isinstance(throttle_for(app), RedisThrottle)
+
+
+# --- cost that does not grow with traffic, the caller's transaction, per-process soft limits (issues 12, 13) --
+
+
+def test_counts_are_kept_per_slice_so_a_check_reads_a_bounded_number_of_rows(app, db):
+    throttle = DatabaseThrottle(db, "secret")
+    for second in range(0, 600, 2):  # 300 attempts in ten minutes under a generous limit
+        assert throttle.check_and_hit("contact", "carol", 10**6, WINDOW, T0 + dt.timedelta(seconds=second))
+    with db.transaction() as session:
+        rows = session.execute(select(ThrottleHit.at, ThrottleHit.count)).all()
+    assert len(rows) == 10 and sum(count for _at, count in rows) == 300  # one row per minute, not per attempt
+    refused = throttle.check_and_hit("contact", "carol", 100, WINDOW, T0 + dt.timedelta(minutes=11))
+    # 201 attempts must leave: the slices of minutes 0..6 hold 210 of them; the one of minute 6 leaves at 21 min.
+    assert not refused and refused.count == 300 and refused.retry_after == (6 + 15 - 11) * 60
+
+
+def test_a_check_inside_the_callers_transaction_is_undone_with_it(app, db):
+    throttle = DatabaseThrottle(db, "secret")
+    with pytest.raises(RuntimeError):
+        with db.transaction() as session:
+            assert throttle.check_and_hit("contact", "dave", 1, WINDOW, T0, session=session)
+            raise RuntimeError("the ticket could not be stored")
+    assert throttle.check_and_hit("contact", "dave", 1, WINDOW, T0 + dt.timedelta(seconds=1))  # not counted
+    with db.transaction() as session:
+        assert not throttle.check_and_hit("contact", "dave", 1, WINDOW, T0 + dt.timedelta(seconds=2), session=session)
+
+
+def test_window_counter_limits_per_key_and_forgets_old_windows():
+    from faqbot.throttle import WindowCounter
+
+    counter = WindowCounter()
+    assert [counter.allow("search-log", "a", 3, 60, 120.0 + i) for i in range(5)] == [True, True, True, False, False]
+    assert counter.allow("search-log", "b", 3, 60, 125.0)  # another client
+    assert counter.allow("search-log", "a", 3, 60, 180.0)  # the next minute
+    counter.MAX_KEYS = 4
+    for n in range(10):
+        counter.allow("search-log", f"k{n}", 3, 60, 240.0)
+    assert len(counter._counts) <= 4

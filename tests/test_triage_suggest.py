@@ -1,11 +1,15 @@
-"""The reason suggester on messages as people type them (no accents, typos, SMS-speak).
+"""The reason suggester: the example bank, the classifier, its calibrated confidence, the rules that override it.
 
-These messages were written for the tests, independently of the evaluation sets in ../shared/eval: the suggester is
-judged on held-out messages, so its cues are general per reason, and this file guards them against regressions.
+The messages below were written for the tests, independently of the evaluation sets in ../shared/eval and of the
+example bank the classifier learns from (data/triage_examples.yaml): they are messages it has never seen, and this
+file guards them against regressions.
 """
 from __future__ import annotations
 
 from pathlib import Path
+
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -13,7 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faqbot.triage import REASONS_BY_ID, suggest
-from faqbot.triage.suggest import normalize
+from faqbot.triage.examples import DEFAULT_BANK, MIN_PER_REASON, STYLES, BankError, load_bank, parse_bank
+from faqbot.triage.model import ReasonModel
+from faqbot.triage.suggest import TWO_CHOICES_BELOW, _override, default_model, featurize, normalize, suggest_by_rules
 
 MESSAGES = [
     ('debit-sans-confirmation', 'bonjour jai paye mon stage ce matin 215e et toujours rien recu, ni mail ni sms'),
@@ -212,10 +218,10 @@ def test_sms_speak_and_glued_articles_are_normalized():
     assert normalize("je narrive pas a minscrire") == "je n arrive pas a m inscrire"
 
 
-def test_nothing_clear_means_autre_with_low_confidence():
+def test_nothing_clear_means_autre_with_no_confidence():
     for text in ("", "   ", "bonjour", "???", "Bonjour, j'ai une question."):
         result = suggest(text)
-        assert result.reason == "autre" and result.confidence <= 0.6
+        assert result.reason == "autre" and result.confidence == 0.0 and not result.uncertain
 
 
 def test_search_hits_vote_for_the_reason_their_entries_lead_to():
@@ -224,19 +230,22 @@ def test_search_hits_vote_for_the_reason_their_entries_lead_to():
 
     plain = suggest("je ne comprends pas ce courrier")
     helped = suggest("je ne comprends pas ce courrier", search=lambda text, limit: [Entry()])
-    assert plain.reason == "autre" and helped.scores["points-ants"] > plain.scores["points-ants"]
+    assert helped.scores["points-ants"] > plain.scores["points-ants"] > 0
+    assert helped.faq and abs(sum(helped.scores.values()) - 1) < 1e-3
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=400))
-def test_any_text_gets_a_known_reason(text):
+def test_any_text_gets_a_known_reason_a_confidence_and_runners_up(text):
     result = suggest(text)
     assert result.reason in REASONS_BY_ID and 0 <= result.confidence <= 1
+    others = [reason_id for reason_id, _ in result.alternatives]
+    assert result.reason not in others and len(set(others)) == len(others) <= 2
+    assert all(reason_id in REASONS_BY_ID and 0 <= p <= result.confidence for reason_id, p in result.alternatives)
 
 
-# The bench sets (bench/triage_set_*.yaml), written before tuning: A tuned on, C written after the first round,
-# B sealed until the end (see bench/RESULTS-triage.md for the figures at each step). Thresholds sit a little under
-# the measured accuracy, so a cue change that loses several of them fails here.
+# The bench sets (bench/triage_set_*.yaml), written before tuning the cue rules (see bench/RESULTS-triage.md): the
+# classifier was never trained on them. Thresholds sit a little under the measured accuracy.
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
@@ -256,6 +265,7 @@ def test_accuracy_on_the_bench_sets(name, threshold):
         ("le centre m'a appelé pour annuler le stage de demain", "annulation-centre"),
         ("annulé par le centre puis transféré, je veux être remboursé maintenant", "delai-retractation"),
         ("stage annulé par le centre, on me propose un autre stage ou un remboursement", "annulation-centre"),
+        ("je ne veux pas annuler quoi que ce soit, c'est l'organisateur qui a annulé ce matin", "annulation-centre"),
         # Negation stays in its clause: entry refused although the confirmation was received.
         ("ils disent que c'est complet et je ne peux pas rester, j'ai payé et reçu la confirmation", "acces-refuse-jour-j"),
         # A refused payment is a failed sign-up, not a refused entry.
@@ -273,3 +283,222 @@ def test_general_distinctions(message, reason):
 def test_short_real_words_are_not_corrected_into_cue_words():
     assert normalize("il manque ma femme") == "il manque ma femme"  # not "banque", "ferme"
     assert normalize("le site plante") == "le site plante"  # not "plainte"
+
+
+# --- The rules that decide what the classifier cannot (applied whatever the model's probabilities say) ---
+
+
+def _probabilities(**favoured: float) -> dict[str, float]:
+    rest = (1 - sum(favoured.values())) / (len(REASONS_BY_ID) - len(favoured))
+    return {reason_id: favoured.get(reason_id.replace("-", "_"), rest) for reason_id in REASONS_BY_ID}
+
+
+@pytest.mark.parametrize(
+    "favoured, concepts, reason, rule",
+    [
+        # The visitor wants out: never the centre's cancellation.
+        ({"annulation_centre": 0.8}, {"veut-annuler", "annulation"}, "delai-retractation", "visiteur-annule"),
+        # The centre cancelled and nobody asks out: never the withdrawal period...
+        ({"delai_retractation": 0.8}, {"annulation", "centre-ou-sur-place"}, "annulation-centre", "centre-annule"),
+        # ... unless a transfer followed and the visitor wants the money back (a new withdrawal period).
+        ({"annulation_centre": 0.8}, {"annulation", "changement-date", "remboursement"}, "delai-retractation", "transfert-puis-retractation"),
+        # Money taken and nothing received: the payment went through.
+        ({"inscription_impossible": 0.8}, {"argent-pris", "pas-de-confirmation", "inscription-bloquee"}, "debit-sans-confirmation", "paiement-passe"),
+        # A confirmation said to be received is not missing: the runner-up wins.
+        ({"debit_sans_confirmation": 0.7, "acces_refuse_jour_j": 0.2}, {"confirmation-recue"}, "acces-refuse-jour-j", "confirmation-recue"),
+    ],
+)
+def test_rules_override_the_classifier(favoured, concepts, reason, rule):
+    probabilities = _probabilities(**favoured)
+    assert _override(probabilities, concepts) == rule
+    assert max(probabilities, key=probabilities.get) == reason
+    assert abs(sum(probabilities.values()) - 1) < 1e-9
+
+
+def test_rules_leave_the_classifier_alone_otherwise():
+    probabilities = _probabilities(annulation_centre=0.8)
+    # Cancelled by the centre and offered a transfer or a refund: that is the cancellation itself.
+    assert _override(probabilities, {"annulation", "changement-date", "remboursement", "offre"}) is None
+    assert max(probabilities, key=probabilities.get) == "annulation-centre"
+
+
+def test_a_negated_word_is_read_as_negated():
+    features = featurize("je n'ai pas reçu la confirmation, mais j'ai payé")["w"]
+    assert "n:recu" in features and "w:recu" not in features
+    assert "w:paye" in features  # the negation ends with its clause
+
+
+# --- Calibrated confidence and the two likeliest ---
+
+
+def test_confidence_is_a_probability_and_runners_up_follow():
+    result = suggest("j'ai été débité mais je n'ai reçu ni mail ni sms")
+    assert result.reason == "debit-sans-confirmation" and result.confidence >= TWO_CHOICES_BELOW
+    assert abs(sum(result.scores.values()) - 1) < 1e-3
+    assert result.confidence == pytest.approx(result.scores[result.reason], abs=1e-3)
+    assert [p for _, p in result.alternatives] == sorted((p for _, p in result.alternatives), reverse=True)
+    assert not result.uncertain
+
+
+# Two situations in one message: the model should hesitate between them rather than pick one with assurance. Its
+# calibration comes from the bank (mostly one situation per message), so the tests take the first that hesitates.
+TWO_TOPICS = [
+    ("annulé ou complet ?", {"annulation-centre", "acces-refuse-jour-j"}),
+    ("mes points et ma facture", {"points-ants", "autre"}),
+    ("stage complet ou annulé", {"annulation-centre", "acces-refuse-jour-j"}),
+    ("le stage de demain, on m'a dit qu'il est complet ou annulé, je ne sais plus", {"annulation-centre", "acces-refuse-jour-j"}),
+]
+
+
+def two_topic_message():
+    """(message, the two reasons it hesitates between) for the first of TWO_TOPICS the classifier is unsure of."""
+    for message, pair in TWO_TOPICS:
+        if suggest(message).uncertain:
+            return message, pair
+    pytest.fail("no two-topic message is uncertain any more: check the calibration (bench/triage_threshold.py)")
+
+
+def test_a_message_between_two_reasons_is_uncertain_with_both_offered():
+    message, pair = two_topic_message()
+    result = suggest(message)
+    assert result.uncertain and result.confidence < TWO_CHOICES_BELOW
+    assert {result.reason, result.alternatives[0][0]} == pair
+
+
+def test_api_returns_a_calibrated_confidence_and_the_runners_up(sqlite_app):
+    client = sqlite_app.test_client()
+    clear = client.post("/api/triage/suggest", json={"message": "ma cb a expiré, remboursez moi par virement"}).get_json()
+    assert clear["reason"] == "remboursement-virement" and 0 <= clear["confidence"] <= 1 and clear["uncertain"] is False
+    assert len(clear["alternatives"]) == 2 and all(set(a) == {"reason", "label", "confidence"} for a in clear["alternatives"])
+    assert all(0 <= a["confidence"] <= clear["confidence"] for a in clear["alternatives"])
+    message, pair = two_topic_message()
+    unsure = client.post("/api/triage/suggest", json={"message": message}).get_json()
+    assert unsure["uncertain"] is True and unsure["confidence"] < TWO_CHOICES_BELOW
+    assert {unsure["reason"], unsure["alternatives"][0]["reason"]} == pair
+    labels = {reason_id: REASONS_BY_ID[reason_id].label for reason_id in pair}
+    assert unsure["alternatives"][0]["label"] == labels[unsure["alternatives"][0]["reason"]]  # the reason's own label
+
+
+def _csrf(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def test_without_javascript_an_uncertain_message_offers_the_two_likeliest(sqlite_app):
+    client = sqlite_app.test_client()
+    message, pair = two_topic_message()
+    token = _csrf(client.get("/contact").get_data(as_text=True))
+    html = client.post("/contact/suggestion", data={"csrf_token": token, "message": message}).get_data(as_text=True)
+    offered = html.split("Ce n’est pas ça")[0]
+    assert "l’un de ces deux cas" in offered
+    for reason_id in pair:
+        assert f'action="/contact/{reason_id}/reponse"' in offered
+        # The two offered are not repeated among the other situations below.
+        assert html.count(f'action="/contact/{reason_id}/reponse"') == 1
+
+
+def test_without_javascript_a_clear_message_offers_one_reason(sqlite_app):
+    client = sqlite_app.test_client()
+    token = _csrf(client.get("/contact").get_data(as_text=True))
+    html = client.post("/contact/suggestion", data={"csrf_token": token, "message": "ma carte a expiré, je veux un virement"}).get_data(as_text=True)
+    offered = html.split("Ce n’est pas ça")[0]
+    assert "l’un de ces deux cas" not in offered
+    assert offered.count('/reponse"') == 1 and 'action="/contact/remboursement-virement/reponse"' in offered
+
+
+# --- The example bank and the model artefact ---
+
+
+def test_the_bank_validates_with_enough_messages_per_reason_in_every_style():
+    bank = load_bank()
+    by_reason = bank.by_reason()
+    assert set(by_reason) == set(REASONS_BY_ID)
+    for reason_id, examples in by_reason.items():
+        assert len(examples) >= MIN_PER_REASON, reason_id
+        assert {example.style for example in examples} == set(STYLES), reason_id
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("reasons:\n  pas-un-motif:\n    short: [bonjour]\n", "Motif inconnu"),
+        ("reasons:\n  autre:\n    poeme: [bonjour]\n", "style inconnu"),
+        ("reasons:\n  autre:\n    short: [bonjour, Bonjour]\n", "en double"),
+        ("reasons:\n  autre:\n    short: ['']\n", "message vide"),
+        ("reasons: [\n", "YAML invalide"),
+        ("autre: []\n", "clé « reasons »"),
+        ("reasons:\n  autre:\n    short: [bonjour]\n", "Pas assez d’exemples"),
+    ],
+)
+def test_a_bad_bank_is_refused_with_a_french_reason(text, error):
+    with pytest.raises(BankError, match=error):
+        parse_bank(text.encode())
+
+
+def test_the_model_round_trips_through_its_artefact(tmp_path):
+    model = default_model()
+    model.save(tmp_path / "model.npz")
+    loaded = ReasonModel.load(tmp_path / "model.npz")
+    blocks = featurize("le site plante quand je paie avec ma carte")
+    assert loaded.digest == model.digest
+    for reason_id, p in model.probabilities(blocks).items():
+        assert loaded.probabilities(blocks)[reason_id] == pytest.approx(p, abs=1e-5)  # stored as float32
+
+
+def test_a_missing_artefact_is_trained_in_a_child_process_and_scikit_learn_stays_out(tmp_path):
+    script = (
+        "import sys; from faqbot.triage import suggest; "
+        "r = suggest('ma carte a expiré, je veux un virement'); "
+        "print(r.reason, 'sklearn' in sys.modules, 'scipy' in sys.modules)"
+    )
+    env = {**__import__("os").environ, "TRIAGE_MODEL_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["remboursement-virement", "False", "False"]
+    assert len(list(tmp_path.glob("triage-model-*.npz"))) == 1
+    # A second process finds the artefact: no training, same answer.
+    again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert again.stdout == out.stdout
+
+
+def test_a_damaged_artefact_is_trained_again(tmp_path):
+    from faqbot.triage.classifier import artefact_path, load_model, model_key
+    from faqbot.triage.suggest import features_key
+
+    key = model_key(DEFAULT_BANK.read_bytes(), features_key())
+    artefact_path(tmp_path, key).write_bytes(b"pas un modele")
+    model = load_model(features_key(), DEFAULT_BANK, tmp_path)
+    assert model.digest == key and artefact_path(tmp_path, key).stat().st_size > 1000
+
+
+def test_without_a_model_the_rules_still_suggest():
+    result = suggest_by_rules("ma carte a expiré, je veux un virement")
+    assert result.reason == "remboursement-virement" and result.rule == "regles-seules" and not result.uncertain
+    assert suggest_by_rules("").reason == "autre"
+
+
+def test_no_bank_message_comes_from_a_measuring_set():
+    """The bank is written from the reasons' definitions: no message of a bench, dev or test set, even retouched."""
+    from rapidfuzz import fuzz
+
+    from faqbot.triage.text import fold
+
+    measured = [message for _, message in MESSAGES]
+    for name in "abc":
+        measured += [case["message"] for case in yaml.safe_load((BENCH / f"triage_set_{name}.yaml").read_text(encoding="utf-8"))]
+    shared = BENCH.parent.parent / "shared" / "eval"
+    for path in (shared.glob("triage-*.yaml") if shared.exists() else ()):
+        measured += [case["message"] for case in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    measured = [fold(message) for message in measured]
+    close = [
+        (example.message, other)
+        for example in load_bank().examples
+        for other in measured
+        if fuzz.ratio(fold(example.message), other) >= 85
+    ]
+    assert close == []
+
+
+def test_the_bank_file_is_the_default():
+    assert DEFAULT_BANK.name == "triage_examples.yaml" and DEFAULT_BANK.exists()

@@ -13,3 +13,8 @@ def init_app(app) -> None:
     app.add_template_global(lambda text: gettext(text) if text else "", "tr")
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
+    # Load the triage classifier now (or train it, once per example bank, in a child process): never in a request.
+    with app.app_context():
+        from . import services
+
+        services.triage_model()

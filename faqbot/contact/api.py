@@ -5,8 +5,6 @@ the same `triage.validate` as the HTML form: the same pre-checks, the same refus
 """
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
@@ -15,13 +13,11 @@ from ..security import csrf
 from ..triage import REASONS, Problem, get_reason, validate
 from ..triage.reasons import N_
 from ..triage.submission import MAX_MESSAGE
-from ..triage.tickets import MAX_IDEMPOTENCY_KEY, Created
+from ..triage.tickets import MAX_IDEMPOTENCY_KEY
 from . import limits, services
 
 bp = Blueprint("contact_api", __name__, url_prefix="/api")
 csrf.exempt(bp)
-
-_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{8,%d}$" % MAX_IDEMPOTENCY_KEY)
 
 
 def reason_payload(reason) -> dict:
@@ -89,6 +85,12 @@ def suggest():
             "confidence": result.confidence,
             "label": _(get_reason(result.reason).label),
             "faq": [services.entry_payload(entry) for entry in result.faq],
+            # The runners-up, likeliest first; when `uncertain`, a form offers the first of them next to `reason`.
+            "alternatives": [
+                {"reason": reason_id, "label": _(get_reason(reason_id).label), "confidence": confidence}
+                for reason_id, confidence in result.alternatives
+            ],
+            "uncertain": result.uncertain,
         }
     )
 
@@ -101,34 +103,30 @@ def create():
     if not isinstance(body, dict):
         return _unprocessable([Problem("json-invalide", N_("Le corps de la requête doit être un objet JSON."), None)])
     key = request.headers.get("Idempotency-Key") or body.get("idempotency_key")
-    if key is not None and (not isinstance(key, str) or not _IDEMPOTENCY_KEY.match(key)):
+    if key is not None and not services.valid_idempotency_key(key):
         return _unprocessable(
             [Problem("idempotence-invalide", N_("La clé d’idempotence doit compter 8 à %(max)d lettres, chiffres ou « ._:- »."), "idempotency_key", {"max": MAX_IDEMPOTENCY_KEY})]
         )
     result = validate(body.get("reason"), body, services.now(), faq_seen=services.clean_faq_ids(body.get("faq_seen")))
     if not result.ok:
         return _unprocessable(result.problems)
-    replayed = services.existing_ticket(key)
-    if replayed is not None:  # a retry of a stored submission: same answer, not counted, no second e-mail
-        created = Created(replayed, False)
-    else:
-        verdict = limits.count_submission()
-        if not verdict.allowed:
-            problem = limits.too_many(verdict)
-            response = jsonify({"error": problem.text(_), "status": 429, "errors": _errors([problem])})
-            response.status_code = 429
-            response.headers["Retry-After"] = str(verdict.retry_after)
-            return response
-        created = services.store_ticket(result.submission, idempotency_key=key, source="api")
-    ticket = created.ticket
-    if not created.created and (ticket.reason != result.submission.reason.id or ticket.email != result.submission.email):
-        return jsonify({"error": _("Cette clé d’idempotence a déjà servi pour une autre demande."), "status": 409}), 409
+    outcome = services.submit(result.submission, idempotency_key=key, source="api")
+    if outcome.kind == "throttled":
+        problem = limits.too_many(outcome.verdict)
+        response = jsonify({"error": problem.text(_), "status": 429, "errors": _errors([problem])})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(outcome.verdict.retry_after)
+        return response
+    if outcome.kind == "conflict":
+        problem = services.key_reused()
+        return jsonify({"error": problem.text(_), "status": 409, "errors": _errors([problem])}), 409
+    ticket = outcome.ticket
     payload = {"ref": ticket.ref, "status": ticket.status, "redactions": ticket.redactions}
     if ticket.computed:
         payload["computed"] = ticket.computed
     response = jsonify(payload)
     response.status_code = 201
     response.headers["Location"] = f"/contact/merci/{ticket.ref}"
-    if not created.created:
+    if outcome.kind == "replayed":  # a retry of a stored submission: same answer, not counted, no second e-mail
         response.headers["Idempotent-Replayed"] = "true"
     return response

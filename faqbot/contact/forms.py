@@ -82,6 +82,9 @@ class ContactForm(FlaskForm):
     message = TextAreaField(_l("Votre message"))
     faq_seen = HiddenField()
     idempotency_key = HiddenField()
+    # Spam: a field people never see (bots fill it) and the signed time the form was shown (see spam.py).
+    website = StringField(_l("Laissez ce champ vide"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+    started = HiddenField()
 
     reason: Reason  # set on each built class
 
@@ -123,6 +126,12 @@ class ContactForm(FlaskForm):
             if name in self._fields:
                 return self._fields[name]
         return None
+
+    def ensure_started(self) -> None:
+        from .spam import started_token
+
+        if not self.started.data:
+            self.started.data = started_token()
 
     def ensure_idempotency_key(self) -> None:
         if not self.idempotency_key.data:

@@ -18,8 +18,12 @@ from ..triage.reasons import N_
 BUCKET = "contact"
 
 
-def count_submission() -> Verdict:
-    """Count one submission that passed validation (what would create a ticket and send an e-mail)."""
+def count_submission(session=None) -> Verdict:
+    """Count one submission that passed validation (what would create a ticket and send an e-mail).
+
+    With `session`, the database store counts inside that transaction (the ticket's own): one transaction per
+    ticket, and a ticket that fails to store is not counted.
+    """
     config = current_app.config
     return throttle_for(current_app).check_and_hit(
         BUCKET,
@@ -27,6 +31,7 @@ def count_submission() -> Verdict:
         int(config["CONTACT_RATE_LIMIT"]),
         dt.timedelta(seconds=int(config["CONTACT_RATE_WINDOW"])),
         utcnow(),
+        session=session,
     )
 
 

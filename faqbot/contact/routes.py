@@ -5,8 +5,6 @@ gets the form back with the explanation (422) and stores nothing.
 """
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,7 +14,7 @@ from ..models import Ticket
 from ..triage import REASONS, Reason, get_reason
 from ..triage.fields import parse_datetime
 from ..triage.redaction import redact_cards
-from . import limits, services
+from . import limits, services, spam
 from .forms import MessageForm, OutcomeForm, confirmation_name, contact_form_class, field_name
 
 bp = Blueprint("contact", __name__)
@@ -36,6 +34,7 @@ def _has_checks_step(reason: Reason) -> bool:
 @bp.get("/contact")
 def start():
     """Step 1, or step 2 directly when a FAQ entry links here with ?reason=<id>."""
+    services.record_search_contact(request.args.get("s"))  # from a search's results: that search did not answer
     reason_id = request.args.get("reason")
     if reason_id:
         reason = get_reason(reason_id)
@@ -56,13 +55,17 @@ def suggestion():
         flash(_("Par sécurité, nous avons masqué le numéro de carte bancaire de votre message : ne le communiquez jamais."), "warning")
     result = services.suggest_reason(redacted.text)
     suggested = get_reason(result.reason)
+    # Under the confidence threshold the page offers the two likeliest reasons instead of one.
+    second = get_reason(result.alternatives[0][0]) if result.uncertain else None
+    shown = {suggested.id, second.id if second else None}
     return render_template(
         "contact/suggestion.html",
         message=redacted.text,
         suggested=suggested,
+        second=second,
         confidence=result.confidence,
         entries=list(result.faq),
-        others=[r for r in REASONS if r.id != suggested.id],
+        others=[r for r in REASONS if r.id not in shown],
         form=OutcomeForm(formdata=None, message=redacted.text),
     )
 
@@ -73,10 +76,15 @@ def answer(reason_id: str):
     reason = _reason_or_404(reason_id)
     form = OutcomeForm()
     form.validate_on_submit()  # CSRF is enforced app-wide before we get here; the fields are free text
-    return _answer(reason, message=redact_cards(form.message.data or "").text.strip())
+    message = redact_cards(form.message.data or "").text.strip()
+    if reason.id == "autre" and not message:  # « Autre » sent without a description: say so, next to the box
+        message_form = MessageForm()
+        message_form.validate()
+        return _answer(reason, message="", message_form=message_form), 422
+    return _answer(reason, message=message)
 
 
-def _answer(reason: Reason, *, message: str, entry_id: str | None = None):
+def _answer(reason: Reason, *, message: str, entry_id: str | None = None, message_form=None):
     if reason.id == "autre":
         entries = services.search_entries(message, 5) if message else []
     else:
@@ -86,7 +94,7 @@ def _answer(reason: Reason, *, message: str, entry_id: str | None = None):
     return render_template(
         "contact/answer.html", reason=reason, entries=entries, form=form, message=message,
         entry_id=entry_id if entry_id in {e.id for e in entries} else None,
-        message_form=MessageForm(formdata=None, message=message),
+        message_form=message_form or MessageForm(formdata=None, message=message),
     )
 
 
@@ -134,7 +142,7 @@ def checks(reason_id: str):
 
 @bp.post("/contact/<reason_id>/envoyer")
 def send(reason_id: str):
-    """Step 4: everything is validated again (a forged or skipped pre-check is refused here), then stored."""
+    """Step 4: everything is validated again (a forged or skipped pre-check is refused here), then submitted."""
     reason = _reason_or_404(reason_id)
     form = contact_form_class(reason)()
     result = form.check(services.now(), "all")
@@ -145,30 +153,36 @@ def send(reason_id: str):
                 services.deflection(reason.id, "blocked")
             return _render_checks(reason, form), 422
         return _render_details(reason, form), 422
+    if spam.is_bot(form, services.now()):  # the same page as a person gets, and nothing stored
+        return redirect(url_for("contact.thanks", ref=spam.decoy_ref(form)), code=303)
     key = form.idempotency_key.data or None
-    if key and not re.fullmatch(r"[A-Za-z0-9_\-]{8,80}", key):
+    if key and not services.valid_idempotency_key(key):
         key = None  # not one we issued: store the ticket, without a key to replay it by
-    replayed = services.existing_ticket(key)
-    if replayed is not None:  # a double click or a reload: the first attempt's confirmation, not a second ticket
-        return redirect(url_for("contact.thanks", ref=replayed.ref), code=303)
-    verdict = limits.count_submission()
-    if not verdict.allowed:  # what was typed comes back with the explanation, nothing is lost
-        form.form_problems = [limits.too_many(verdict)]
-        return _render_details(reason, form), 429, {"Retry-After": str(verdict.retry_after)}
-    created = services.store_ticket(result.submission, idempotency_key=key, source="web")
+    outcome = services.submit(result.submission, idempotency_key=key, source="web")
+    if outcome.kind == "throttled":  # what was typed comes back with the explanation, nothing is lost
+        form.form_problems = [limits.too_many(outcome.verdict)]
+        return _render_details(reason, form), 429, {"Retry-After": str(outcome.verdict.retry_after)}
+    if outcome.kind == "conflict":  # someone else's key: their page is never shown; a fresh key to send this one
+        form.idempotency_key.data = ""
+        form.form_problems = [services.key_reused()]
+        return _render_details(reason, form), 409
     if result.submission.redactions:
         flash(
             _("Par sécurité, nous avons masqué le numéro de carte bancaire que vous aviez écrit : ne le communiquez jamais, nous n’en avons pas besoin."),
             "warning",
         )
-    return redirect(url_for("contact.thanks", ref=created.ticket.ref), code=303)
+    # created, or replayed (a double click or a reload): the first attempt's confirmation, not a second ticket
+    return redirect(url_for("contact.thanks", ref=outcome.ticket.ref), code=303)
 
 
 @bp.get("/contact/merci/<ref>")
 def thanks(ref: str):
     ticket = db_session().scalar(select(Ticket).where(Ticket.ref == ref))
     if ticket is None:
-        abort(404)
+        decoy = spam.decoy(ref)
+        if decoy is None:
+            abort(404)
+        return render_template("contact/thanks.html", ticket=decoy, reason=decoy.reason, email=decoy.masked_email, deadline=None)
     deadline = ticket.computed.get("retractation_fin")
     return render_template(
         "contact/thanks.html",
@@ -193,6 +207,7 @@ def _render_checks(reason: Reason, form):
 
 def _render_details(reason: Reason, form):
     form.ensure_idempotency_key()
+    form.ensure_started()
     return render_template(
         "contact/details.html",
         reason=reason,

@@ -1,23 +1,28 @@
-"""What the contact routes and API share: FAQ lookups, the ticket transaction and the acknowledgment e-mail."""
+"""What the contact routes and API share: FAQ lookups and the one submission service (its e-mail is queued in the
+outbox; its words are mail.compose's)."""
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 
+from .. import knowledge
 from ..content import Entry, Faq
-from ..db import session as db_session
 from ..db import utcnow
-from ..mail import send_email
-from ..models import TicketEvent
-from ..triage import Reason, Submission, create_ticket
-from ..triage.deadlines import format_paris_datetime
+from sqlalchemy import select
+
+from ..models import Ticket
+from ..throttle import Verdict
+from ..triage import Problem, Reason, Submission, create_ticket
+from ..triage.reasons import N_
 from ..triage.fields import parse_datetime
-from ..triage.suggest import Suggestion, suggest
-from ..triage.tickets import Created, record_deflection
-from ..triage.text import fold
+from ..triage.model import ReasonModel
+from ..triage.redaction import redact_cards
+from ..triage.suggest import Suggestion, default_model, suggest, suggest_by_rules
+from ..triage.tickets import MAX_IDEMPOTENCY_KEY, Created, record_deflection
+from . import limits
 
 
 def now() -> dt.datetime:
@@ -27,11 +32,11 @@ def now() -> dt.datetime:
 
 
 def faq() -> Faq | None:
-    return current_app.extensions.get("faqbot.faq")
+    return knowledge.faq()
 
 
 def search_entries(text: str, limit: int = 5) -> list[Entry]:
-    service = current_app.extensions.get("faqbot.search")
+    service = knowledge.search()
     if service is None or not text.strip():
         return []
     try:
@@ -41,24 +46,21 @@ def search_entries(text: str, limit: int = 5) -> list[Entry]:
         return []
 
 
-def faq_vocabulary() -> frozenset[str]:
-    """Words of the FAQ, spelled right: the suggester never "corrects" them into cue words."""
-    content = faq()
-    if content is None:
-        return frozenset()
-    cached = current_app.extensions.get("faqbot.contact.vocabulary")
-    if cached and cached[0] == content.digest:
-        return cached[1]
-    words = set()
-    for entry in content.entries:
-        words.update(fold(f"{entry.question} {entry.answer} {' '.join(entry.variants)}").split())
-    vocabulary = frozenset(word for word in words if len(word) >= 5 and not word.isdigit())
-    current_app.extensions["faqbot.contact.vocabulary"] = (content.digest, vocabulary)
-    return vocabulary
+def triage_model() -> ReasonModel | None:
+    """The triage classifier (artefact in TRIAGE_MODEL_DIR, trained once per bank); None if it cannot be had."""
+    try:
+        return default_model(cache_dir=current_app.config.get("TRIAGE_MODEL_DIR") or None)
+    except Exception:  # a suggestion is a help: without the model, the cue rules still answer
+        current_app.logger.exception("Classifieur de motifs indisponible : suggestion par les règles seules")
+        return None
 
 
 def suggest_reason(message: str) -> Suggestion:
-    return suggest(message, search=search_entries, vocabulary=faq_vocabulary())
+    """The suggested reason: the triage classifier with the FAQ search's vote (the cue rules alone without it)."""
+    model = triage_model()
+    if model is None:
+        return suggest_by_rules(message)
+    return suggest(message, search=search_entries, model=model)
 
 
 def reason_entries(reason: Reason, limit: int = 3) -> list[Entry]:
@@ -89,24 +91,56 @@ def deflection(reason_id: str, outcome: str, entry_id: str | None = None) -> Non
         record_deflection(session, reason_id, outcome, now=now(), entry_id=entry_id)
 
 
-def existing_ticket(idempotency_key: str | None):
-    """The ticket an earlier attempt with this key created, if any: a retry is answered without being counted."""
-    if not idempotency_key:
-        return None
-    from sqlalchemy import select
-
-    from ..models import Ticket
-
-    # Its own short transaction: on SQLite every transaction holds the write lock, and the throttle that runs
-    # next needs it.
-    with current_app.extensions["faqbot.db"].transaction() as session:
-        return session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{8,%d}$" % MAX_IDEMPOTENCY_KEY)
 
 
-def store_ticket(submission: Submission, *, idempotency_key: str | None, source: str) -> Created:
-    """One transaction for the ticket, its event and its deflection; then the acknowledgment e-mail."""
-    session = db_session()
-    try:
+@dataclass(frozen=True)
+class Outcome:
+    """What one submission came to: created | replayed | conflict | throttled | spam."""
+
+    kind: str
+    ticket: Ticket | None = None
+    verdict: Verdict | None = None
+
+
+def valid_idempotency_key(key: object) -> bool:
+    """A key we accept: 8 to 80 of « A-Z a-z 0-9 . _ : - », and never a card number (it is stored in clear)."""
+    return isinstance(key, str) and bool(IDEMPOTENCY_KEY.match(key)) and redact_cards(key).count == 0
+
+
+def same_submission(ticket: Ticket, submission: Submission) -> bool:
+    """A retry carries the same reason, e-mail and message; anything else is another request (or another person)."""
+    return (
+        ticket.reason == submission.reason.id
+        and ticket.email.lower() == submission.email.lower()
+        and ticket.message == submission.message
+    )
+
+
+def key_reused() -> Problem:
+    return Problem(
+        "idempotence-reutilisee",
+        N_("Cette clé d’idempotence a déjà servi pour une autre demande : renvoyez votre demande, elle recevra une nouvelle clé."),
+        "idempotency_key",
+    )
+
+
+def submit(submission: Submission, *, idempotency_key: str | None, source: str) -> Outcome:
+    """The one submission service of the HTML form and the API.
+
+    One transaction: the idempotency lookup, the submission count (database store) and the ticket with its event
+    and deflection. A key already used by the same submission replays its ticket (not counted, no second e-mail);
+    by a different one it is refused — never another visitor's ticket. Then the acknowledgment, after the commit.
+    """
+    database = current_app.extensions["faqbot.db"]
+    with database.transaction() as session:
+        if idempotency_key:
+            existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+            if existing is not None:
+                return Outcome("replayed" if same_submission(existing, submission) else "conflict", existing)
+        verdict = limits.count_submission(session)
+        if not verdict.allowed:
+            return Outcome("throttled", verdict=verdict)
         created = create_ticket(
             session,
             submission,
@@ -115,66 +149,27 @@ def store_ticket(submission: Submission, *, idempotency_key: str | None, source:
             idempotency_key=idempotency_key,
             source=source,
         )
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    if created.created:
-        _acknowledge(created)
-    return created
+        if created.created:
+            _acknowledge(session, created)
+    if not created.created:  # another worker stored the same key between our lookup and our insert
+        kind = "replayed" if same_submission(created.ticket, submission) else "conflict"
+        return Outcome(kind, created.ticket)
+    from ..mail import notify_sender
+
+    notify_sender(current_app)
+    return Outcome("created", created.ticket)
 
 
-def _acknowledge(created: Created) -> None:
+def _acknowledge(session, created: Created) -> None:
+    """Queue the acknowledgment in the outbox, in the ticket's own transaction; the sender builds and sends it
+    after the request. The request neither builds the text nor talks to the mail server, and an SMTP outage
+    delays the e-mail instead of losing it — and no e-mail exists for a ticket that was not stored.
+    """
+    from ..mail.outbox import enqueue
+
     ticket = created.ticket
-    try:
-        send_email(
-            current_app.config,
-            to=ticket.email,
-            subject=_("Votre demande %(ref)s a bien été reçue", ref=ticket.ref),
-            text=acknowledgment_text(ticket),
-        )
-    except Exception as error:  # the ticket is stored: a mail failure must not lose it nor show an error page
-        current_app.logger.exception("Accusé de réception non envoyé pour %s", ticket.ref)
-        session = db_session()
-        session.add(TicketEvent(ticket_id=ticket.id, at=now(), kind="email_failed", body=type(error).__name__))
-        session.commit()
-
-
-def acknowledgment_text(ticket) -> str:
-    """Plain text: the reference, the reason, what we understood (already redacted; the IBAN masked)."""
-    from ..triage import get_reason
-
-    reason = get_reason(ticket.reason)
-    lines = [
-        _("Bonjour %(name)s,", name=ticket.name),
-        "",
-        _("Nous avons bien reçu votre demande. Sa référence : %(ref)s", ref=ticket.ref),
-        _("Motif : %(label)s", label=_(reason.label) if reason else ticket.reason),
-        "",
-        _("Notre équipe vous répondra par e-mail à cette adresse. Gardez cette référence : elle permet de retrouver votre demande."),
-    ]
-    if ticket.computed.get("retractation_fin"):
-        deadline = parse_datetime(ticket.computed["retractation_fin"])
-        lines += ["", _("Fin du délai de rétractation retenue : %(date)s", date=format_paris_datetime(deadline))]
-    details = []
-    if reason:
-        for field in reason.fields:
-            value = ticket.fields.get(field.id)
-            if value:
-                details.append(f"- {_(field.label)} : {value}")
-    if ticket.iban_masked:
-        details.append(f"- {_('IBAN')} : {ticket.iban_masked}")
-    if details:
-        lines += ["", _("Ce que vous nous avez indiqué :")] + details
-    if ticket.message:
-        lines += ["", _("Votre message :"), ticket.message]
-    if ticket.redactions:
-        lines += [
-            "",
-            _("Par sécurité, nous avons masqué les numéros de carte bancaire présents dans votre message : ne nous les communiquez jamais."),
-        ]
-    lines += ["", _("Ceci est un accusé de réception automatique.")]
-    return "\n".join(lines)
+    session.flush()  # the ticket's id for the outbox row
+    enqueue(session, kind="acknowledgment", to=ticket.email, now=now(), ticket_id=ticket.id)
 
 
 def mask_email(address: str) -> str:
@@ -186,3 +181,16 @@ def clean_faq_ids(raw: object) -> list[str]:
     # Any JSON value may arrive from the API (true, 5, {…}): only a string or a list can carry ids.
     items = raw.split(",") if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
     return [item for item in (str(i).strip() for i in items) if re.fullmatch(r"[a-z0-9-]{1,120}", item)][:20]
+
+
+def record_search_contact(reference: str | None) -> None:
+    """Remember that the logged search `reference` was followed by the contact form (the content loop lists it)."""
+    from ..models import SearchContact
+    from ..public.searchlog import at_of
+
+    at = at_of(reference)
+    if at is None:
+        return
+    database = current_app.extensions["faqbot.db"]
+    with database.transaction() as session:
+        session.add(SearchContact(search_at=at, at=now()))

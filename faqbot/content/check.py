@@ -16,8 +16,8 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from ..triage.reasons import REASONS_BY_ID
-from .curation import LINE_SIMILARITY, MIN_FUZZY_LENGTH, Progress, _identity, announces_list
-from .export import EXPORT_NAME, PROJECT_ROOT, DistinctLine, Export, fold
+from .curation import LINE_IN_ANSWER, LINE_SIMILARITY, MIN_FUZZY_LENGTH, Progress, _identity, announces_list, carried_by, snippet_lines
+from .export import EXPORT_NAME, PROJECT_ROOT, Export, fold
 from .export import raw_line_counts as default_raw_counts
 from .model import Entry, Faq, parse_faq
 
@@ -30,20 +30,27 @@ CONTACT_REASONS: tuple[str, ...] = tuple(REASONS_BY_ID)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 MAX_SLUG_LENGTH = 60
 REQUIRED = ("id", "question", "variants", "answer", "category", "tags")
-OPTIONAL = ("snippets", "contact_reason", "incomplete", "sources")
-MIN_VARIANTS, MAX_VARIANTS = 3, 6
+OPTIONAL = ("snippets", "contact_reason", "incomplete", "sources", "hidden", "review", "confirm", "aliases")
+# A merged entry keeps the union of its members' variants (every phrasing people used keeps finding it; the
+# largest has 16), with headroom for the queries the console's content loop attaches to it.
+MIN_VARIANTS, MAX_VARIANTS = 3, 24
 
 # Two answers are one answer kept twice when ≥ 92 % of their text lies in paragraphs they share (paragraph
 # ratio ≥ 90). Measured on the curated FAQ (218 entries): the closest distinct answers are "suspension" vs
 # "rétention" (89: same template, different document), "absent le 1er jour" vs "stage manqué" (86) and the
 # answers quoting the same decree (≤ 75); one answer repeated with a typo fixed or a word added scores ≥ 95.
 ANSWER_SIMILARITY = 92
-# A line is carried by an answer if its folded text is in the folded answer, or if partial_ratio reaches 90:
-# one fixed typo ("votre votre", "par" → "pas") costs 2–6 points on a 40+ character line, while a line that
-# is NOT in an answer scores at most ~80 against it (shared phrasing only). Shorter lines must match exactly.
-LINE_IN_ANSWER = 90
 
 VARIANT_SHORT_SIMILARITY = 95
+# Share of the export's distinct lines the FAQ must carry (answers, snippets, fuller versions); the rest may be
+# dropped with a reason (contradictions resolved, lists lost), but no more than 3 %.
+MIN_CARRIED_PERCENT = 97.0
+# Two entries probably answer the same question when their phrasings and their answers are both close:
+# score = (question token_set + the two best phrasing pairs' token_sort) / 3 + answer token_set / 2.
+# Measured on the FAQ before the merges of issue 10: suspension/rétention 134, handicap/illettrisme 120,
+# carte expirée/carte virtuelle 119; after them the closest distinct pair ("quand" vs "pourquoi" compléter
+# son dossier, "débité" vs "aucune confirmation") scores 117.
+SAME_QUESTION_SCORE = 119
 
 SOURCE_REF = re.compile(r"^(?P<file>[0-9]{3}_[0-9a-f]{16}\.txt):(?P<start>[1-9][0-9]*)(?:-(?P<end>[1-9][0-9]*))?$")
 
@@ -299,29 +306,158 @@ def check_incomplete(entries: Iterable[Entry]) -> list[Violation]:
     ]
 
 
-def snippet_lines(faq: Faq) -> set[str]:
-    """Folded paragraphs of the shared snippets: export lines equal to one of them are carried by the snippet."""
-    return {fold(part) for s in faq.snippets.values() for part in re.split(r"\n\s*\n", s.text) if part.strip()}
+def faq_categories(data: dict) -> list[dict]:
+    return [c for c in data.get("categories") or [] if isinstance(c, dict) and c.get("id")]
 
 
-def carried_by(line: DistinctLine, answers: list[tuple[str, str]]) -> list[str]:
-    """Ids of the entries whose folded answer carries the line (containment, or partial_ratio for typo fixes)."""
-    needle = line.folded
-    if not needle:
-        return []
-    padded = f" {needle} "
-    exact = [entry_id for entry_id, text in answers if padded in text]
-    if exact or len(needle) < MIN_FUZZY_LENGTH:
-        return exact
-    # partial_ratio aligns the shorter string inside the longer: only answers at least as long as the line
-    # may carry it, or a short answer would "carry" any long line that contains it.
-    candidates = [(entry_id, text) for entry_id, text in answers if len(text) >= len(needle)]
+def check_tag_case(entries: list[dict]) -> list[Violation]:
+    """No two tags of the file may differ by case only (SMS/sms): one spelling per tag, acronyms in capitals."""
+    spellings: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        for tag in entry.get("tags") or []:
+            if isinstance(tag, str):
+                spellings.setdefault(tag.casefold(), {}).setdefault(tag, entry["id"])
     return [
-        candidates[index][0]
-        for _, _, index in process.extract(
-            needle, [t for _, t in candidates], scorer=fuzz.partial_ratio, score_cutoff=LINE_IN_ANSWER, limit=None
-        )
+        Violation("tags", ", ".join(sorted(set(found.values()))), f"étiquettes qui ne diffèrent que par la casse : {', '.join(sorted(found))}")
+        for found in spellings.values()
+        if len(found) > 1
     ]
+
+
+def check_typography(entries: list[dict]) -> list[Violation]:
+    """One typography in what visitors read: ’ for apostrophes, « » for quotes (outside link targets and code)."""
+    from .writer import typography
+
+    problems = []
+    for entry in entries:
+        texts = [entry.get("question"), entry.get("answer"), *(entry.get("variants") or [])]
+        for text in texts:
+            if isinstance(text, str) and typography(text) != text:
+                problems.append(Violation("typography", entry["id"], f"apostrophes ’ et guillemets « » attendus : « {text[:80]} » (`faqbot content format --typography` corrige)"))
+                break
+    return problems
+
+
+def same_question_pairs(entries: Iterable[Entry], threshold: float = SAME_QUESTION_SCORE) -> list[tuple[Entry, Entry, float]]:
+    """Pairs of entries whose phrasings and answers are both close (see SAME_QUESTION_SCORE)."""
+    entries = list(entries)
+    phrasings = [[fold(e.question)] + [fold(v) for v in e.variants] for e in entries]
+    # token_sort_ratio is ratio on sorted words: sort once here instead of in every comparison.
+    flat = [" ".join(sorted(text.split())) for texts in phrasings for text in texts]
+    owner = [k for k, texts in enumerate(phrasings) for _ in texts]
+    answers = [fold(e.answer) for e in entries]
+    best: dict[tuple[int, int], list[float]] = {}
+    for a, text in enumerate(flat):
+        # Below 60 a pair of phrasings cannot lift a pair of entries to the threshold without near-identical
+        # answers, which check_duplicate_answers reports anyway.
+        for _, score, b in process.extract(text, flat, scorer=fuzz.ratio, score_cutoff=60, limit=None):
+            i, j = owner[a], owner[b]
+            if i < j:
+                best.setdefault((i, j), []).append(float(score))
+    pairs = []
+    for (i, j), values in best.items():
+        if len(values) < 2:
+            continue
+        top = sorted(values, reverse=True)[:2]
+        phrasing = (fuzz.token_set_ratio(phrasings[i][0], phrasings[j][0]) + sum(top)) / 3
+        if phrasing + 50 < threshold:
+            continue  # even identical answers (100 / 2) could not reach the threshold
+        score = phrasing + fuzz.token_set_ratio(answers[i], answers[j]) / 2
+        if score >= threshold:
+            pairs.append((entries[i], entries[j], round(score, 1)))
+    return pairs
+
+
+def check_variant_overlap(entries: Iterable[Entry]) -> list[Violation]:
+    """Entries answering the same question: an agent inserting a canned reply could pick conflicting ones."""
+    return [
+        Violation("same-question", a.id, f"semble répondre à la même question que {b.id} (score {score}) : fusionner (`aliases`) ou distinguer les questions")
+        for a, b, score in same_question_pairs(entries)
+    ]
+
+
+# "cliquez ici" and the 🔗 marker promise a link; in the file it must be a Markdown link to a page of this product
+# (/contact, /faq/<id>, /categorie/<id>) or to a platform page named by a setting ({ESPACE_STAGIAIRE_URL}).
+_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]*)\)")
+_DEAD_LINK = re.compile(r"(cliqu(?:ez|ant|er) ici|🔗)", re.IGNORECASE)
+
+
+def check_links(entries: list[dict], category_ids: set[str], entry_ids: set[str]) -> list[Violation]:
+    """Links point somewhere real; "cliquez ici" without a link is flagged unless the entry says it is missing."""
+    from .model import PLATFORM_LINKS
+
+    known_ids = entry_ids | {alias for e in entries for alias in e.get("aliases") or [] if isinstance(alias, str)}
+    problems = []
+    for entry in entries:
+        answer = entry["answer"]
+        for match in _LINK.finditer(answer):
+            target = match["target"]
+            name = re.fullmatch(r"\{([A-Z_]+)\}", target)
+            if name:
+                if name[1] not in PLATFORM_LINKS:
+                    problems.append(Violation("link", entry["id"], f"adresse inconnue {target} (connues : {', '.join(sorted(PLATFORM_LINKS))})"))
+            elif target.startswith("/faq/"):
+                if target.removeprefix("/faq/") not in known_ids:
+                    problems.append(Violation("link", entry["id"], f"lien vers une entrée inconnue : {target}"))
+            elif target.startswith("/categorie/"):
+                if target.removeprefix("/categorie/") not in category_ids:
+                    problems.append(Violation("link", entry["id"], f"lien vers une catégorie inconnue : {target}"))
+            elif target not in ("/contact",) and not target.startswith("/contact?") and not target.startswith("https://"):
+                problems.append(Violation("link", entry["id"], f"cible de lien non reconnue : {target}"))
+        bare = _DEAD_LINK.search(_LINK.sub("", answer))
+        if bare and not entry.get("incomplete"):
+            problems.append(Violation("link", entry["id"], f"« {bare[1]} » sans lien : mettre un lien ou décrire ce qui manque dans `incomplete`"))
+    return problems
+
+
+def check_aliases(entries: list[dict]) -> list[Violation]:
+    """A merged-away id resolves to one entry only, and is not the id of a live entry."""
+    ids = {e["id"] for e in entries}
+    owner: dict[str, str] = {}
+    problems = []
+    for entry in entries:
+        for alias in entry.get("aliases") or []:
+            if not isinstance(alias, str) or not SLUG.match(alias):
+                problems.append(Violation("alias", entry["id"], f"alias au format slug attendu : {alias!r}"))
+            elif alias in ids:
+                problems.append(Violation("alias", entry["id"], f"l’alias {alias} est aussi l’id d’une entrée"))
+            elif alias in owner and owner[alias] != entry["id"]:
+                problems.append(Violation("alias", entry["id"], f"l’alias {alias} est déjà celui de {owner[alias]}"))
+            owner.setdefault(alias, entry["id"]) if isinstance(alias, str) else None
+    return problems
+
+
+def check_layout(faq_path: str | Path, data: dict) -> list[Violation]:
+    """The file is in the stable writer's layout, so a tool's rewrite changes only what it edits."""
+    from .writer import WriterError, dump_faq, file_header
+
+    text = Path(faq_path).read_text(encoding="utf-8")
+    try:
+        canonical = dump_faq(data, header=file_header(text))
+    except (WriterError, TypeError, AttributeError, KeyError) as error:
+        return [Violation("layout", Path(faq_path).name, f"mise en forme canonique impossible : {error}")]
+    if canonical == text:
+        return []
+    first = next(n for n, (a, b) in enumerate(zip(canonical.splitlines() + [""], text.splitlines() + [""]), 1) if a != b)
+    return [Violation("layout", f"{Path(faq_path).name}:{first}", "mise en page non canonique (ordre des entrées ou des champs, guillemets, listes) : lancez `faqbot content format`")]
+
+
+def check_source_drift(faq: Faq, export: Export, carriers: dict[int, list[str]]) -> list[Violation]:
+    """Declared `sources` into the export are the lines the answer really carries (re-derived, so they cannot drift)."""
+    from .sources import carried_line_numbers, line_ranges, near_neighbours
+
+    prefix = f"{export.name}:"
+    folds = snippet_lines(faq)
+    neighbours = near_neighbours(export)
+    problems = []
+    for entry in faq.all_entries:
+        declared = [s for s in entry.sources if s.startswith(prefix)]
+        if not declared:
+            continue
+        computed = line_ranges(carried_line_numbers(entry, export, folds, carriers, neighbours), export.name)
+        if declared != computed:
+            problems.append(Violation("source", entry.id, f"sources dérivées de l’export : {', '.join(computed) or '—'} (déclarées : {', '.join(declared)}) : lancez `faqbot content sources --write`"))
+    return problems
 
 
 def check_coverage(
@@ -336,7 +472,7 @@ def check_coverage(
     With `via_variants`, an older near-duplicate version of a carried line counts as carried: the curation
     kept the fuller wording once (that is the point), and the figures say how many lines were covered so.
     """
-    answers = [(e.id, f" {fold(e.answer)} ") for e in faq.entries]
+    answers = [(e.id, f" {fold(e.answer)} ") for e in faq.all_entries]
     by_snippet = snippet_lines(faq)
     dropped_by_fold = {fold(d.text): d for d in dropped}
     carriers: dict[int, list[str]] = {}
@@ -353,6 +489,7 @@ def check_coverage(
             status[line.number] = "dropped"
         else:
             status[line.number] = "missing"
+    direct = dict(carriers)  # what `content sources` derives from (older versions are added below)
     if via_variants:
         kept = [d for d in export.distinct if status[d.number] in ("answer", "snippet")]
         kept_texts = [d.folded for d in kept]
@@ -386,7 +523,7 @@ def check_coverage(
         "uncovered_lines": counts["missing"],
         "coverage_percent": round(100 * accounted / len(export.distinct), 2) if export.distinct else 100.0,
     }
-    return figures, problems, carriers
+    return figures, problems, carriers, direct
 
 
 def check_faq(
@@ -397,6 +534,7 @@ def check_faq(
     raw_line_counts: dict[str, int] | None = None,
     progress: Progress = _identity,
     via_variants: bool = True,
+    min_carried_percent: float = MIN_CARRIED_PERCENT,
 ) -> CheckResult:
     """Run every check; the result holds the figures, the violations and which entries carry which lines."""
     result = CheckResult()
@@ -413,17 +551,31 @@ def check_faq(
     # Typed checks run on the entries complete enough to load; the schema violations already name the others.
     loadable = [e for e in data.get("entries") or [] if isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("id", "question", "answer", "category"))]
     faq = parse_faq({**data, "entries": loadable, "snippets": [s for s in data.get("snippets") or [] if isinstance(s, dict) and s.get("id") and isinstance(s.get("text"), str)], "categories": [c for c in data.get("categories") or [] if isinstance(c, dict) and c.get("id") and c.get("label")]})
-    result.violations += check_duplicate_answers(faq.entries)
-    result.violations += check_incomplete(faq.entries)
-    figures, problems, carriers = check_coverage(faq, export, dropped, progress, via_variants)
+    result.violations += check_duplicate_answers(faq.all_entries)
+    result.violations += check_incomplete(faq.all_entries)
+    result.violations += check_tag_case(loadable)
+    result.violations += check_typography(loadable)
+    result.violations += check_variant_overlap(faq.all_entries)
+    result.violations += check_links(loadable, {c["id"] for c in faq_categories(data)}, {e["id"] for e in loadable})
+    result.violations += check_aliases(loadable)
+    result.violations += check_layout(faq_path, data)
+    figures, problems, carriers, direct = check_coverage(faq, export, dropped, progress, via_variants)
     result.violations += problems
     result.carriers = carriers
+    result.violations += check_source_drift(faq, export, direct)
+    carried = figures["snippet_lines"] + figures["answer_lines"] + figures["variant_lines"]
+    figures["carried_percent"] = round(100 * carried / len(export.distinct), 2) if export.distinct else 100.0
+    if figures["carried_percent"] < min_carried_percent:
+        result.violations.append(
+            Violation("coverage", "export", f"{figures['carried_percent']} % des lignes distinctes portées par la FAQ (minimum {min_carried_percent} %) : trop de lignes écartées")
+        )
     result.figures.update(
         {
-            "entries": len(faq.entries),
+            "entries": len(faq.all_entries),
+            "hidden_entries": len(faq.hidden),
             **figures,
             "dropped": len(dropped),
-            "incomplete_entries": sum(1 for e in faq.entries if e.incomplete),
+            "incomplete_entries": sum(1 for e in faq.all_entries if e.incomplete),
         }
     )
     return result

@@ -1,6 +1,7 @@
 """`faqbot content …` commands (click only: the content package stays free of Flask)."""
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -77,7 +78,8 @@ def _known_snippets(faq_path: Path) -> dict[str, str]:
 @click.option("--export", "export_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=DEFAULT_EXPORT, show_default=True)
 @click.option("--dropped", "dropped_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DROPPED, show_default=True, help="Lignes écartées : liste de {text, reason}.")
 @click.option("--strict", is_flag=True, help="Ne compte pas une ancienne variante d’une ligne reprise comme couverte.")
-def check_command(faq_path: Path, export_path: Path, dropped_path: Path, strict: bool) -> None:
+@click.option("--min-carried", type=float, default=97.0, show_default=True, help="Part minimale (%) des lignes distinctes de l’export portées par la FAQ.")
+def check_command(faq_path: Path, export_path: Path, dropped_path: Path, strict: bool, min_carried: float) -> None:
     """Valide la FAQ (schéma, ids, doublons, motifs, extraits, sources, listes perdues, couverture)."""
     from .check import check_faq
 
@@ -89,11 +91,13 @@ def check_command(faq_path: Path, export_path: Path, dropped_path: Path, strict:
         contact_reasons=contact_reason_ids(),
         raw_line_counts={**raw_line_counts(export_path.parent), export.name: export.raw_line_count},
         via_variants=not strict,
+        min_carried_percent=min_carried,
     )
     f = result.figures
     click.echo(f"Export : {f['lines']} lignes, {f['distinct_lines']} lignes distinctes.")
     if "entries" in f:
-        click.echo(f"FAQ : {f['entries']} entrées, {f['incomplete_entries']} marquées incomplete.")
+        click.echo(f"FAQ : {f['entries']} entrées ({f['hidden_entries']} masquées), {f['incomplete_entries']} marquées incomplete.")
+        click.echo(f"Lignes distinctes de l’export portées par la FAQ : {f['carried_percent']} %.")
         click.echo(
             f"Couverture : {f['coverage_percent']} % des lignes distinctes — {f['answer_lines']} dans les réponses, "
             f"{f['variant_lines']} par leur version plus complète, {f['snippet_lines']} par les extraits partagés, "
@@ -127,3 +131,65 @@ def sources_command(faq_path: Path, export_path: Path, write: bool, entry_ids: t
     if write and differing:
         changed = rewrite_sources(faq_path, {k: v[1] for k, v in computed.items()}, export.name)
         click.echo(f"{changed} valeurs `sources:` réécrites dans {faq_path}.")
+
+
+@content_group.command("format")
+@click.option("--faq", "faq_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=DEFAULT_FAQ, show_default=True)
+@click.option("--typography", is_flag=True, help="Corrige aussi apostrophes (’), guillemets (« ») et casse des étiquettes.")
+def format_command(faq_path: Path, typography: bool) -> None:
+    """Réécrit la FAQ dans sa mise en page canonique (entrées groupées par catégorie, champs dans l’ordre)."""
+    import yaml
+
+    from .writer import WriterError, normalise_entry, write_faq
+
+    try:
+        data = yaml.safe_load(faq_path.read_text(encoding="utf-8"))
+        if typography:
+            data["entries"] = [normalise_entry(e) for e in data.get("entries") or []]
+        changed = write_faq(faq_path, data)
+    except (yaml.YAMLError, WriterError) as error:
+        raise click.ClickException(f"{faq_path} non réécrit : {error}") from error
+    click.echo(f"{faq_path} : {'réécrit' if changed else 'déjà en forme canonique'}.")
+
+
+def _database_url() -> str:
+    # The app's default (faqbot/config.py): the instance folder's SQLite unless DATABASE_URL says otherwise.
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{_instance_dir() / 'faqbot.sqlite3'}"
+
+
+@content_group.command("export")
+@click.option("--faq", "faq_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=DEFAULT_FAQ, show_default=True)
+@click.option("--export", "export_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=DEFAULT_EXPORT, show_default=True)
+@click.option("--dropped", "dropped_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DROPPED, show_default=True)
+@click.option("--database-url", default=None, help="Base des propositions (défaut : DATABASE_URL, sinon la base SQLite de l’instance).")
+@click.option("--min-carried", type=float, default=97.0, show_default=True)
+def export_command(faq_path: Path, export_path: Path, dropped_path: Path, database_url: str | None, min_carried: float) -> None:
+    """Écrit les propositions acceptées dans la FAQ (mise en page stable), puis la valide comme `content check`."""
+    from ..db import Database, utcnow
+    from .check import check_faq
+    from .overlay import export_accepted
+
+    before = faq_path.read_text(encoding="utf-8")
+    database = Database(database_url or _database_url())
+    try:
+        with database.transaction() as session:
+            exported = export_accepted(session, faq_path, actor=None, now=utcnow(), operator=getpass.getuser())
+            if not exported:
+                click.echo("Aucune proposition acceptée à exporter.")
+                return
+            export = read_export(export_path)
+            result = check_faq(
+                faq_path, export, dropped_path, contact_reasons=contact_reason_ids(),
+                raw_line_counts={**raw_line_counts(export_path.parent), export.name: export.raw_line_count},
+                min_carried_percent=min_carried,
+            )
+            if not result.ok:
+                faq_path.write_text(before, encoding="utf-8")  # the file is left as it was; nothing is marked exported
+                for violation in result.violations:
+                    click.echo(str(violation), err=True)
+                raise click.ClickException(f"Export annulé : {len(result.violations)} anomalie(s) dans la FAQ obtenue.")
+    finally:
+        database.engine.dispose()
+    click.echo(f"{len(exported)} proposition(s) écrite(s) dans {faq_path} ; `content check` : OK.")
+    for change in exported:
+        click.echo(f"  - {change.kind} {change.entry_id}")

@@ -10,11 +10,17 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
 
 from .export import DistinctLine, Export, fold
+
+
+class _HasSnippets(Protocol):
+    """A loaded FAQ as far as these rules need it (model imports this module: no import back)."""
+
+    snippets: Mapping[str, Any]
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str], Iterable[T]]
@@ -25,6 +31,10 @@ LINE_SIMILARITY = 85
 # Labels such as "Important :" or "Que faire ?" are short enough to look alike by chance: they are compared
 # exactly, never fuzzily.
 MIN_FUZZY_LENGTH = 30
+# A line is carried by an answer if its folded text is in the folded answer, or if partial_ratio reaches 90:
+# one fixed typo ("votre votre", "par" → "pas") costs 2–6 points on a 40+ character line, while a line that
+# is NOT in an answer scores at most ~80 against it (shared phrasing only). Shorter lines must match exactly.
+LINE_IN_ANSWER = 90
 # A footer is repeated after many answers: at least this many occurrences, following at least this many
 # different lines (an answer repeated under six categories alone gives one predecessor).
 FOOTER_MIN_OCCURRENCES = 5
@@ -453,3 +463,28 @@ def render_report(report: ExportReport, known_snippets: dict[str, str] | None = 
         out.append(f"- `L{number}` {export.lines[number - 1]}")
     out.append("")
     return "\n".join(out)
+
+
+def snippet_lines(faq: _HasSnippets) -> set[str]:
+    """Folded paragraphs of the shared snippets: export lines equal to one of them are carried by the snippet."""
+    return {fold(part) for s in faq.snippets.values() for part in re.split(r"\n\s*\n", s.text) if part.strip()}
+
+
+def carried_by(line: DistinctLine, answers: list[tuple[str, str]]) -> list[str]:
+    """Ids of the entries whose folded answer carries the line (containment, or partial_ratio for typo fixes)."""
+    needle = line.folded
+    if not needle:
+        return []
+    padded = f" {needle} "
+    exact = [entry_id for entry_id, text in answers if padded in text]
+    if exact or len(needle) < MIN_FUZZY_LENGTH:
+        return exact
+    # partial_ratio aligns the shorter string inside the longer: only answers at least as long as the line
+    # may carry it, or a short answer would "carry" any long line that contains it.
+    candidates = [(entry_id, text) for entry_id, text in answers if len(text) >= len(needle)]
+    return [
+        candidates[index][0]
+        for _, _, index in process.extract(
+            needle, [t for _, t in candidates], scorer=fuzz.partial_ratio, score_cutoff=LINE_IN_ANSWER, limit=None
+        )
+    ]

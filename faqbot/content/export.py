@@ -20,6 +20,7 @@ RAW_DIR = PROJECT_ROOT / "data" / "raw"
 _SPACES = re.compile(r"\s+")
 # Everything that is not a letter or a digit: punctuation, quotes, emoji, keycap marks, Markdown markers.
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+_LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
 
 
 def normalise_line(text: str) -> str:
@@ -33,6 +34,7 @@ def fold(text: str) -> str:
     Curated answers turn "1️⃣ Vérifiez" into "1. Vérifiez", "✅ x" into "- x", "Important :" into
     "**Important :**" and may swap ’ for ' — folding makes all of these compare equal to the export.
     """
+    text = _LINK_TARGET.sub("]", text)  # a curated "[cliquant ici](…)" compares equal to the export's "cliquant ici"
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Ligatures the decomposition keeps (œ, æ) would otherwise become separators.

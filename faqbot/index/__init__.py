@@ -1,4 +1,5 @@
-"""Search of the FAQ: the French analyzer, the Whoosh index (the only module that imports whoosh), the service.
+"""Search of the FAQ: the French analyzer (vocabulary from data/thesaurus.yaml), the index build (Whoosh + the tables
+every worker loads), query reading (stories, corrections), the ranking service. Only this package imports whoosh.
 
     service = SearchService(faq, index_dir)
     outcome = service.search("remboursment cb")  # .query, .corrected_query, .hits[i].entry/.score/.snippet_html

@@ -4,24 +4,30 @@ Visitors write colloquial French on phones: no accents, elisions with either apo
 negations that carry the meaning ("pas reçu"). The same chain runs on the FAQ and on the query so both sides
 meet on the same normalised terms:
 
-    tokenize -> elision -> lowercase + accent folding -> SMS/abbreviation expansion -> stopwords (negation kept)
-    -> Snowball French stem + light normalisation (codes and numbers untouched) -> domain synonyms
+    tokenize -> elision -> lowercase + accent folding -> thesaurus idioms -> SMS expansion (queries)
+    -> stopwords (negation kept) -> Snowball French stem + light normalisation (codes and numbers untouched)
+    -> thesaurus concepts (each form adds its concept's token, unless a negative form vetoes it)
+
+The vocabulary is data (data/thesaurus.yaml, faqbot.content.thesaurus); this module only derives its tables.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.lang.snowball.french import FrenchStemmer
 
+from ..content.thesaurus import fold as _thesaurus_fold
+from ..content.thesaurus import load_thesaurus
+
 # Bump when the chain changes in a way that needs a reindex (the index folder name includes it).
-ANALYZER_VERSION = "fr-4"
+ANALYZER_VERSION = "fr-5"
 
 APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 # A word keeps its inner apostrophes and digits ("aujourd'hui", "48SI"); hyphens and everything else split.
-_WORD = re.compile(r"[^\W_]+(?:[" + APOSTROPHES + r"][^\W_]+)*")
+# The euro sign is a word too: « 3 € » and « 10 euros » are amounts of the same kind.
+_WORD = re.compile(r"[^\W_]+(?:[" + APOSTROPHES + r"][^\W_]+)*|€")
 _ELISION = re.compile(r"^(l|d|j|n|s|c|m|t|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)[" + APOSTROPHES + r"](?=\w)", re.I)
 _HAS_DIGIT = re.compile(r"\d")
 
@@ -40,138 +46,23 @@ bonjour bonsoir merci svp stp slt cdt cordialement salut hello madame monsieur m
 """.split()
 STOPWORDS = frozenset(w for w in _FRENCH_STOPWORDS if w not in NEGATIONS)
 
-# SMS-speak and everyday abbreviations, expanded to the words the FAQ is written in (folded, before stemming).
-ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "pk": ("pourquoi",), "pq": ("pourquoi",), "pkoi": ("pourquoi",), "pourkoi": ("pourquoi",),
-    "koi": ("quoi",), "kwa": ("quoi",), "qd": ("quand",), "kan": ("quand",), "kand": ("quand",),
-    "cmt": ("comment",), "cmnt": ("comment",), "komen": ("comment",), "komment": ("comment",),
-    "bcp": ("beaucoup",), "tt": ("tout",), "ts": ("tous",), "tjs": ("toujours",), "tjrs": ("toujours",),
-    "tjr": ("toujours",), "jms": ("jamais",), "dc": ("donc",), "pr": ("pour",), "ds": ("dans",),
-    "vs": ("vous",), "ns": ("nous",), "ke": ("que",), "ki": ("qui",), "mm": ("meme",), "nn": ("non",),
-    "pa": ("pas",), "jai": ("j", "ai"), "jsuis": ("je", "suis"), "chui": ("je", "suis"),
-    "jsui": ("je", "suis"), "chuis": ("je", "suis"), "cest": ("c", "est"), "jpeux": ("je", "peux"),
-    "jpe": ("je", "peux"), "jveux": ("je", "veux"), "jve": ("je", "veux"), "jsais": ("je", "sais"),
-    "nai": ("ne", "ai"), "ya": ("il", "y", "a"), "yen": ("il", "y", "en"), "quest": ("qu", "est"),
-    "jarrive": ("j", "arrive"), "paske": ("parce", "que"), "pcq": ("parce", "que"), "psk": ("parce", "que"),
-    "pb": ("probleme",), "pbm": ("probleme",), "pblm": ("probleme",), "prob": ("probleme",),
-    "rdv": ("rendez", "vous"), "msg": ("message",), "dispo": ("disponible",), "dispos": ("disponibles",),
-    "info": ("information",), "infos": ("informations",), "mdp": ("mot", "de", "passe"),
-    "pts": ("points",), "pt": ("point",), "nbr": ("nombre",), "nb": ("nombre",), "tel": ("telephone",),
-    "tél": ("telephone",), "appli": ("application",), "app": ("application",), "ordi": ("ordinateur",),
-    "pv": ("proces", "verbal"), "asap": ("rapidement",), "urgt": ("urgent",), "rembour": ("rembourser",),
-    "rembourssement": ("remboursement",), "inscri": ("inscrit",), "oqp": ("occupe",), "auj": ("aujourd'hui",),
-    "ajd": ("aujourd'hui",), "dmain": ("demain",), "2main": ("demain",), "we": ("week", "end"),
-    # "g" alone is "j'ai" in SMS ("g payé", "g perdu"); no FAQ question uses a lone "g".
-    "g": ("j", "ai"), "jme": ("je", "me"), "jen": ("j", "en"),
-    # Everyday slang for the FAQ's words.
-    "paume": ("perdu",), "paumee": ("perdue",), "paumes": ("perdus",), "paumer": ("perdre",),
-    "recup": ("recuperation",),
-    "doc": ("document",), "docs": ("documents",), "num": ("numero",),
-    # Apostrophe skipped inside the word.
-    "quelquun": ("quelqu'un",), "aujourdhui": ("aujourd'hui",),
-}
-
-# Domain synonyms: every phrase of a group also yields the group's token, at index and query time, so
-# "CB", "carte bleue" and "carte bancaire" meet. Phrases are written in plain French and analysed like text.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "cartebancaire": ("cb", "carte bancaire", "carte bleue", "carte de credit", "carte de paiement", "visa",
-                      "mastercard", "carte visa", "carte de debit"),
-    "annulation": ("retractation", "retracter", "annulation", "annuler", "changer d'avis", "change d'avis",
-                   "desistement", "desister", "renoncer", "renonciation", "plus venir"),
-    "remboursement": ("rembourser", "remboursement", "rendre l'argent", "recuperer mon argent",
-                      "recuperer l'argent", "argent rendu", "remboursable"),
-    "rii": ("rii", "releve d'information integral", "releve integral", "releve de points", "solde de points",
-            "solde de point", "combien de points il me reste", "nombre de points", "consulter mes points"),
-    "48n": ("48n", "48 n", "lettre 48n", "jeune conducteur", "permis probatoire", "periode probatoire",
-            "jeune permis", "probatoire"),
-    "48si": ("48si", "48 si", "invalidation", "invalide", "solde nul", "zero point", "0 point", "plus de point",
-             "plus aucun point", "perdu tous mes points", "perte totale des points"),
-    "48m": ("48m",),
-    "ants": ("ants", "agence nationale des titres securises", "titres securises"),
-    "cpf": ("cpf", "compte personnel de formation", "compte formation", "mon compte formation"),
-    "courriel": ("mail", "email", "e mail", "courriel", "mel", "adresse electronique", "adresse mail", "gmail",
-                 "boite mail"),
-    "telephone": ("telephone", "portable", "mobile", "smartphone", "iphone", "android", "tablette"),
-    "sms": ("sms", "texto", "message texte"),
-    "especes": ("especes", "liquide", "cash", "argent liquide", "billets"),
-    "plusieursfois": ("plusieurs fois", "2 fois", "3 fois", "4 fois", "10 fois", "deux fois", "trois fois",
-                      "quatre fois", "paiement echelonne", "echelonner", "fractionne", "fractionner",
-                      "mensualite", "mensualites", "facilite de paiement", "facilites de paiement"),
-    "identifiant": ("identifiant", "identifiants", "mot de passe", "code d'acces", "login", "connexion",
-                    "se connecter", "connecter"),
-    "amende": ("amende", "contravention", "proces verbal", "prune", "avis de contravention"),
-    "dejeuner": ("dejeuner", "repas", "manger", "repas de midi", "pause dejeuner", "pause midi"),
-    "pieceidentite": ("piece d'identite", "carte d'identite", "cni", "passeport", "titre de sejour"),
-    "espacestagiaire": ("espace stagiaire", "espace client", "espace personnel", "espace perso",
-                        "compte client"),
-    "changerdate": ("changer de date", "changer la date", "modifier la date", "reporter", "report", "decaler",
-                    "changer de stage", "transferer", "autre date", "nouvelle date"),
-    "delai": ("delai", "delais", "combien de temps", "combien de jours", "sous combien de temps",
-              "au bout de combien de temps", "en combien de temps", "temps de traitement"),
-    "prix": ("prix", "tarif", "tarifs", "cout", "coute", "coutent", "combien ca coute", "montant", "cher"),
-    "attestation": ("attestation", "attestation de stage", "certificat de stage", "certificat"),
-    "facture": ("facture", "factures", "recu de paiement", "justificatif de paiement", "note de frais"),
-    "centre": ("centre", "centres", "organisme", "organisateur", "salle", "lieu du stage"),
-    "duplicata": ("duplicata", "copie", "egare", "egaree", "nouvel exemplaire"),
-    "employeur": ("employeur", "patron", "entreprise", "societe", "travail", "boulot", "taf"),
-    "conjoint": ("mari", "femme", "epoux", "epouse", "conjoint", "conjointe", "compagnon", "compagne", "proche",
-                 "enfant", "fils", "fille", "pere", "mere", "ami", "quelqu'un d'autre", "une autre personne",
-                 "tierce personne"),
-    "retard": ("retard", "en retard", "arriver en retard", "arrive en retard"),
-    "absence": ("absence", "absent", "absente", "pas pu venir", "pas venir", "pas venu", "pas venue",
-                "rate le stage", "manque le stage", "louper", "loupe"),
-    "justice": ("juge", "tribunal", "procureur", "justice", "judiciaire", "ordonnance penale", "composition penale"),
-    "etranger": ("etranger", "etrangere", "autre pays", "pays europeen", "europe", "union europeenne"),
-    "departement": ("departement", "region", "ville", "pres de chez moi", "proche de chez moi", "autre ville"),
-    "examen": ("examen", "test", "evaluation", "controle", "note", "echouer", "rater"),
-    "francais": ("francais", "langue francaise", "traducteur", "interprete", "parler francais"),
-    # Sent away from the session; "virement" (bank transfer) has its own stem, see STEM_EXCEPTIONS.
-    "exclusion": ("exclu", "exclue", "exclusion", "exclure", "vire", "viree", "virer", "renvoye", "renvoyee",
-                  "mis dehors", "mise dehors", "jete dehors", "jete du stage", "mis a la porte", "expulse"),
-    "complet": ("complet", "complets", "plein", "pleine", "plus de place", "pas de place", "surbooke"),
-    "animateur": ("animateur", "animateurs", "animatrice", "formateur", "formateurs", "formatrice", "intervenant",
-                  "intervenants", "moniteur", "psychologue", "prof"),
-    "anneeprochaine": ("annee prochaine", "an prochain", "annee suivante", "l'an prochain"),
-    "illisible": ("illisible", "endommage", "corrompu", "s'ouvre pas", "ouvre pas", "impossible d'ouvrir",
-                  "arrive pas a ouvrir", "page blanche"),
-    "doubleprelevement": ("double prelevement", "deux prelevements", "2 prelevements", "preleve deux fois",
-                          "preleve 2 fois", "debite deux fois", "debite 2 fois", "paye deux fois", "paye 2 fois",
-                          "double paiement", "double debit"),
-    "documents": ("document", "documents", "papiers", "pieces justificatives", "justificatif", "justificatifs"),
-    "utilite": ("utile", "inutile", "sert", "servir", "sert a rien", "vaut le coup"),
-    "depasse": ("depasse", "depassee", "depasser", "trop tard", "hors delai", "delai passe", "delai ecoule"),
-    "recredit": ("recredit", "recredite", "recredites", "recrediter", "credite", "credites", "reviennent",
-                 "revenir", "regagner"),
-}
-
-# Phrases made of words the stopword list removes ("c'est quoi", "la même chose"): matched on the folded words
-# before stopwords go, so they can still name what a question asks. Each yields its group token.
-FUNCTION_PHRASES: dict[str, tuple[str, ...]] = {
-    # Written as typed, before SMS expansion: "qu'est-ce que" must stay apart from "est-ce que" (a yes/no).
-    "definition": ("qu'est ce que", "qu'est ce qu", "quest ce que", "kesako", "c'est quoi", "cest quoi", "c quoi",
-                   "c'est koi", "cest koi", "c koi", "ca veut dire quoi", "ca veut dire koi", "que veut dire",
-                   "que signifie", "ca signifie quoi", "definition"),
-    # "What do I do now": many FAQ questions end so, and the visitor's "que faire" must not weigh as "faire".
-    # "How often" is the delay between two sessions.
-    "delai": ("tous les combien", "a quelle frequence", "combien de fois par an", "tous les ans"),
-    "quefaire": ("que faire", "quoi faire", "comment faire", "que dois je faire", "que doit on faire",
-                 "que faut il faire", "je fais comment", "je fais quoi", "on fait comment", "on fait quoi",
-                 "je dois faire quoi", "que se passe t il", "qu'est ce qui se passe", "il se passe quoi",
-                 "ca se passe comment"),
-    "pareil": ("la meme chose", "meme chose", "c'est pareil", "pareil", "identique", "identiques"),
-    "prix": ("c'est combien", "cest combien", "c combien", "ca coute combien", "combien ca coute", "combien coute", "combien il coute",
-             "combien pour un stage", "combien pour le stage", "combien le stage", "combien un stage"),
-}
+# The vocabulary (SMS-speak, concepts and their surface forms, idioms, negative forms) is data: data/thesaurus.yaml,
+# loaded and validated by faqbot.content.thesaurus. The tables below are derived from it once per process.
+THESAURUS = load_thesaurus()
 
 _stemmer = FrenchStemmer()
 _DOUBLED = re.compile(r"([a-z])\1+")
 
 
 def fold(text: str) -> str:
-    """Lowercase and strip accents ("Rétractation" -> "retractation"); ligatures spelled out."""
-    text = text.lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Lowercase and strip accents ("Rétractation" -> "retractation"); ligatures spelled out (the thesaurus's fold)."""
+    return _fold_word(text) if len(text) <= 32 else _thesaurus_fold(text)
+
+
+@lru_cache(maxsize=200_000)
+def _fold_word(text: str) -> str:
+    # Words repeat: indexing a FAQ folds the same few thousand words hundreds of thousands of times.
+    return _thesaurus_fold(text)
 
 
 def normalise_apostrophes(text: str) -> str:
@@ -179,8 +70,12 @@ def normalise_apostrophes(text: str) -> str:
 
 
 # Snowball conflates words that mean different things here: "virement" (bank transfer) and "viré" (sent away)
-# both give "vir".
-STEM_EXCEPTIONS = {"virement": "virement", "virements": "virement"}
+# both give "vir"; "délai" and "délit" both give "del".
+# The verb « attester » (a doctor attests) is not the course's « attestation ».
+STEM_EXCEPTIONS = {
+    "virement": "virement", "virements": "virement", "delit": "delit", "delits": "delit", "euros": "euro",
+    **{form: "attester" for form in "atteste attestes attestent attester attestez attestait attestant".split()},
+}
 
 
 def _forms(infinitive: str, forms: str) -> dict[str, str]:
@@ -198,6 +93,9 @@ IRREGULAR_FORMS: dict[str, str] = {
     **_forms("prendre", "pris prise prend prends prennent prendra prenez"),
     **_forms("mettre", "mis mise mets met mettent mettra"),
     **_forms("ouvrir", "ouvert ouverte ouvre ouvrent"),
+    # Snowball gives "envoi" for "envoyer" but "envoy" for "envoyé".
+    **_forms("envoyer", "envoye envoyee envoyes envoyees envoyons envoyait envoyant"),
+    **_forms("transmettre", "transmis transmise transmises transmet transmets transmettent transmettra"),
 }
 
 
@@ -266,8 +164,19 @@ class FoldFilter(Filter):
 
     def __call__(self, tokens):
         for token in tokens:
-            token.text = normalise_apostrophes(fold(token.text))
+            token.text = "euros" if token.text == "€" else normalise_apostrophes(fold(token.text))
             yield token
+
+
+def _sms_parts(words: str) -> tuple[str, ...]:
+    """Tokens of an SMS expansion as the tokenizer gives them ("n'ai" -> ("ne", "ai"), "rendez-vous" -> two)."""
+    return tuple(normalise_apostrophes(fold(t.text)) for t in FrenchTokenizer()(words))
+
+
+# SMS-speak and glued contractions: typed token -> the words the FAQ is written in (folded, before stemming).
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    token: parts for token, words in THESAURUS.sms.items() if (parts := _sms_parts(words))
+}
 
 
 class AbbreviationFilter(Filter):
@@ -288,23 +197,27 @@ class AbbreviationFilter(Filter):
 
 
 def _surface_key(token) -> str:
+    return _surface(getattr(token, "elided", ""), token.text)
+
+
+@lru_cache(maxsize=100_000)
+def _surface(particle: str, text: str) -> str:
     # Doubled letters collapsed, as in stems: "combbien" still says "c'est combien".
-    particle = getattr(token, "elided", "")
-    word = _DOUBLED.sub(r"\1", token.text)
+    word = _DOUBLED.sub(r"\1", text)
     return f"{fold(particle)}'{word}" if particle else word
 
 
 def _function_phrase_table() -> tuple[dict[tuple[str, ...], str], int]:
     chain = FrenchTokenizer() | FoldFilter()
     table = {}
-    for group, phrases in FUNCTION_PHRASES.items():
-        for phrase in phrases:
-            table.setdefault(tuple(_surface_key(t) for t in chain(phrase)), group)
+    for concept in THESAURUS.concepts:
+        for phrase in concept.idioms:
+            table.setdefault(tuple(_surface_key(t) for t in chain(phrase)), concept.id)
     return table, max(len(key) for key in table)
 
 
 class FunctionPhraseFilter(Filter):
-    """Add the group token of a FUNCTION_PHRASES phrase ending at this word, before stopwords remove its words."""
+    """Add the concept token of a thesaurus idiom ending at this word, before stopwords remove its words."""
 
     def __call__(self, tokens):
         window: list[str] = []
@@ -317,7 +230,7 @@ class FunctionPhraseFilter(Filter):
                 window.pop(0)
                 first_positions.pop(0)
             extra = None
-            for size in range(len(window), 0, -1):
+            for size in (range(len(window), 0, -1) if window[-1] in _FUNCTION_LAST else ()):
                 group = _FUNCTION_TABLE.get(tuple(window[-size:]))
                 if group is None:
                     continue
@@ -370,49 +283,106 @@ def _phrase_terms(phrase: str) -> tuple[str, ...]:
     return tuple(t.text for t in _BASE(phrase))
 
 
-def _synonym_table() -> tuple[dict[tuple[str, ...], str], int]:
-    table: dict[tuple[str, ...], str] = {}
-    for group, phrases in SYNONYMS.items():
-        for phrase in phrases:
+def _synonym_tables() -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...], str], int]:
+    """Analysed forms -> concept id, and analysed negative forms -> the concept they veto."""
+    forms: dict[tuple[str, ...], str] = {}
+    negatives: dict[tuple[str, ...], str] = {}
+    for concept in THESAURUS.concepts:
+        for phrase in concept.all_forms:
             terms = _phrase_terms(phrase)
             if terms:
-                table.setdefault(terms, group)
-    return table, max(len(key) for key in table)
+                forms.setdefault(terms, concept.id)
+        for phrase in concept.negatives:
+            terms = _phrase_terms(phrase)
+            if terms:
+                negatives.setdefault(terms, concept.id)
+    return forms, negatives, max(len(key) for key in (*forms, *negatives))
 
 
-SYNONYM_PREFIX = "~"  # group tokens can never collide with a word: the tokenizer never yields "~"
+SYNONYM_PREFIX = "~"  # concept tokens can never collide with a word: the tokenizer never yields "~"
+# Words that end some phrase: any other word cannot close a match, so it is not looked up at all.
 _FUNCTION_TABLE, _FUNCTION_MAX = _function_phrase_table()
-_SYNONYM_TABLE, _SYNONYM_MAX = _synonym_table()
+_FUNCTION_LAST = frozenset(key[-1] for key in _FUNCTION_TABLE)
+_SYNONYM_TABLE, _NEGATIVE_TABLE, _SYNONYM_MAX = _synonym_tables()
+_PHRASE_LAST = frozenset(key[-1] for key in (*_SYNONYM_TABLE, *_NEGATIVE_TABLE))
+_IMPLIED = [(c.id, c.implied_by) for c in THESAURUS.concepts if c.implied_by]
+IMPLIED_WINDOW = 15  # words: a combination's parts must be named this close to name the concept
+# How much a concept token weighs against the visitor's own word (thesaurus `weight`, default 0.6).
+CONCEPT_WEIGHTS: dict[str, float] = {SYNONYM_PREFIX + c.id: c.weight for c in THESAURUS.concepts}
+
+
+def _matches(words: list[Token], table: dict[tuple[str, ...], str]) -> list[tuple[int, int, str]]:
+    """(first index, last index, concept) of every table phrase found in `words`."""
+    found = []
+    for end in range(len(words)):
+        if words[end].text not in _PHRASE_LAST:
+            continue
+        for size in range(1, min(_SYNONYM_MAX, end + 1) + 1):
+            concept = table.get(tuple(t.text for t in words[end - size + 1: end + 1]))
+            if concept is not None:
+                found.append((end - size + 1, end, concept))
+    return found
 
 
 class SynonymFilter(Filter):
-    """After each token, add the group token of any synonym phrase that ends there (spanning the phrase)."""
+    """After each word, add the concept token of any thesaurus form that ends there (spanning the form).
+
+    A concept is not read where one of its negative forms matches over the same words ("annulé par le centre"
+    is not the visitor cancelling). Tokens are buffered: a text is short, and a veto may come after the form.
+    """
 
     def __call__(self, tokens):
-        window: list[Token] = []
+        stream: list[Token] = []
+        words: list[Token] = []
+        where: list[int] = []  # index in `stream` of each word
         for token in tokens:
-            yield token
-            if token.stopped or token.text.startswith(SYNONYM_PREFIX):
+            copy = token.copy()
+            stream.append(copy)
+            if not token.stopped and not token.text.startswith(SYNONYM_PREFIX):
+                where.append(len(stream) - 1)
+                words.append(copy)
+        vetoes = _matches(words, _NEGATIVE_TABLE) if _NEGATIVE_TABLE else []
+        extras: dict[int, list[Token]] = {}
+        accepted: list[tuple[int, int, str]] = []
+        # Longest forms first; a concept is read once over overlapping forms ("annuler" in "annuler mon stage").
+        for first, last, concept in sorted(_matches(words, _SYNONYM_TABLE), key=lambda m: (m[0] - m[1], m[0])):
+            if any(c == concept and a <= last and first <= b for a, b, c in (*vetoes, *accepted)):
                 continue
-            window.append(token.copy())
-            if len(window) > _SYNONYM_MAX:
-                window.pop(0)
-            emitted: set[str] = set()
-            for size in range(1, len(window) + 1):
-                key = tuple(t.text for t in window[-size:])
-                group = _SYNONYM_TABLE.get(key)
-                if group is None or group in emitted:
-                    continue
-                emitted.add(group)
-                extra = window[-1].copy()
-                extra.text = SYNONYM_PREFIX + group
-                # A synonym weighs a little less than the word itself: the exact wording still wins ties.
-                extra.boost = 0.7
-                if hasattr(window[-size], "startchar") and hasattr(extra, "startchar"):
-                    extra.startchar = window[-size].startchar
-                if hasattr(window[-size], "pos"):
-                    extra.first_pos = window[-size].pos
-                yield extra
+            accepted.append((first, last, concept))
+        # A narrower concept also names the broader ones ("ordonnance pénale" is justice too), once per text span.
+        for first, last, concept in list(accepted):
+            for broader in THESAURUS.by_id[concept].broader:
+                if not any(c == broader and a <= last and first <= b for a, b, c in accepted):
+                    accepted.append((first, last, broader))
+        # Combinations that name another concept, when their parts are close (within IMPLIED_WINDOW words).
+        for concept, combinations in _IMPLIED:
+            if any(c == concept for _a, _b, c in accepted):
+                continue
+            for combination in combinations:
+                spans = []
+                for part in combination:
+                    found = [(a, b) for a, b, c in accepted if c == part]
+                    if not found:
+                        break
+                    spans.append(found[-1])
+                else:
+                    first, last = min(a for a, _b in spans), max(b for _a, b in spans)
+                    if last - first <= IMPLIED_WINDOW:
+                        accepted.append((first, last, concept))
+                        break
+        for first, last, concept in sorted(accepted, key=lambda m: (m[1], m[0])):
+            extra = words[last].copy()
+            extra.text = SYNONYM_PREFIX + concept
+            # A concept weighs a little less than the word itself: the exact wording still wins ties.
+            extra.boost = 0.7
+            if hasattr(words[first], "startchar") and hasattr(extra, "startchar"):
+                extra.startchar = words[first].startchar
+            if hasattr(words[first], "pos"):
+                extra.first_pos = words[first].pos
+            extras.setdefault(where[last], []).append(extra)
+        for index, token in enumerate(stream):
+            yield token
+            yield from extras.get(index, ())
 
 
 def french_analyzer():
@@ -425,7 +395,7 @@ ANALYZER = french_analyzer()
 
 # Groups that say nothing about the topic ("que faire", "que se passe-t-il"): in a query, their words are not
 # searched — otherwise "que faire" would favour every entry that says "faire" and count against the rest.
-NEUTRAL_GROUPS = frozenset({SYNONYM_PREFIX + "quefaire"})
+NEUTRAL_GROUPS = frozenset(SYNONYM_PREFIX + c.id for c in THESAURUS.concepts if c.neutral)
 
 
 def _positioned(text: str, mode: str) -> list[tuple[str, int, int]]:

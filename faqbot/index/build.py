@@ -1,4 +1,7 @@
-"""Building the Whoosh index of the FAQ, once per content version, safely across processes.
+"""Building the search index of the FAQ, once per content version, safely across processes.
+
+A build is the Whoosh index plus the tables every worker loads as they are (tables.py: postings with their scores,
+passages, vocabulary, per-entry details): no worker re-analyses the FAQ.
 
 Each build goes to its own folder named after the FAQ's content hash and the analyzer version, and is renamed
 into place only when complete: readers never see a half-written index, and a process still serving the old
@@ -21,11 +24,8 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 
 from ..content import Faq
-from . import analysis
+from . import analysis, tables
 
-# Fields and the order of their weight: the question and its variants say what an entry is about, tags
-# summarise it, the answer is long and mentions many things in passing.
-FIELDS = ("question", "variants", "tags", "answer")
 VOCABULARY_FILE = "vocabulary.json"
 READY_FILE = "READY"
 # Old builds are removed once this old, so a worker still on the previous content can finish its requests.
@@ -57,8 +57,9 @@ def entry_fields(faq: Faq, entry) -> dict[str, str]:
 
 def build_key(faq: Faq) -> str:
     """Folder name of the build: changes with the content and with the analyzer."""
-    source = (Path(__file__).parent / "analysis.py").read_bytes() + Path(__file__).read_bytes()
-    code = hashlib.sha256(source).hexdigest()[:12]
+    here = Path(__file__).parent
+    source = b"".join((here / name).read_bytes() for name in ("analysis.py", "build.py", "tables.py"))
+    code = hashlib.sha256(source + analysis.THESAURUS.digest.encode()).hexdigest()[:12]
     content = faq.digest or hashlib.sha256(repr(faq.entries).encode()).hexdigest()
     return f"{analysis.ANALYZER_VERSION}-{code}-{content[:16]}"
 
@@ -108,6 +109,9 @@ def _write_index(faq: Faq, folder: Path) -> None:
         _count_words(vocabulary, " ".join(fields.values()) + " " + entry.question)
     writer.commit()
     (folder / VOCABULARY_FILE).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+    # Everything the service derives from this version, computed now rather than in every worker.
+    tables.derive(faq, ix, vocabulary).save(folder)
+    ix.close()
 
 
 def _count_words(vocabulary: dict[str, list], text: str) -> None:

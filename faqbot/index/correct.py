@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -39,6 +40,25 @@ def french_words() -> frozenset[str]:
     return frozenset(analysis.fold(word) for word, count in counts.items() if count >= FRENCH_WORD_MIN_FREQUENCY)
 
 
+_PHONETIC_RULES = [(re.compile(pattern), replacement) for pattern, replacement in (
+    (r"tion", "sion"), (r"eau|au", "o"), (r"qu|q|ck", "k"), (r"ph", "f"), (r"ch|sh", "$"), (r"c(?=[eiy])", "s"), (r"c", "k"),
+    (r"g(?=[eiy])", "j"), (r"gu(?=[ei])", "g"), (r"y", "i"), (r"h", ""), (r"ai|ei|er$|ez$|et$", "e"),
+    (r"[ae][nm](?![aeiou])", "@"), (r"[aeiu]in|in(?![aeiou])|un(?![aeiou])", "1"), (r"o[nm](?![aeiou])", "3"),
+    (r"ss|(?<=[aeiou])s(?=[aeiou])", "s"), (r"[estdxp]+$", ""), (r"(.)\1+", r"\1"),
+)]
+
+
+def phonetic_key(word: str) -> str:
+    """How a folded French word sounds, roughly: « paiman » and « paiement », « prochene » and « prochaine »,
+    « permi » and « permis » meet (SMS spelling writes sounds)."""
+    for pattern, replacement in _PHONETIC_RULES:
+        word = pattern.sub(replacement, word)
+    # The mute e of « -ement » (« remboursman »), when a syllable comes before it.
+    if word.endswith("em@") and re.search(r"[aeiou@13]", word[:-3]):
+        word = word[:-3] + "m@"
+    return word
+
+
 @dataclass(frozen=True)
 class Correction:
     text: str  # the query with its words corrected (the visitor's other characters untouched)
@@ -48,16 +68,22 @@ class Correction:
 class Corrector:
     def __init__(self, vocabulary: dict[str, tuple[str, int]], known_terms: set[str]):
         """vocabulary: folded word -> (spelling with accents, number of entries using it); known_terms: index terms."""
-        # The words of the synonym phrases are the domain's words too: known, and valid corrections.
+        # The words of the thesaurus forms are the domain's words too: known, and valid corrections.
         vocabulary = dict(vocabulary)
-        for phrases in (*analysis.SYNONYMS.values(), *analysis.FUNCTION_PHRASES.values()):
-            for phrase in phrases:
+        # (Not the SMS and misspelt forms: those are typed by visitors, never corrections to offer.)
+        for concept in analysis.THESAURUS.concepts:
+            for phrase in (*concept.forms.get("legal", ()), *concept.forms.get("everyday", ()), *concept.idioms):
                 for word in analysis.surface_words(phrase):
                     if word.isalpha():
                         vocabulary.setdefault(word, (word, 0))
         self.vocabulary = vocabulary
         self.known_terms = known_terms
         self._choices = list(vocabulary)
+        # Sound -> the vocabulary word used by the most entries with that sound.
+        self._by_sound: dict[str, str] = {}
+        for folded, (_spelling, count) in sorted(vocabulary.items(), key=lambda item: (-item[1][1], item[0])):
+            if len(folded) >= MIN_LENGTH:
+                self._by_sound.setdefault(phonetic_key(folded), folded)
         self._french = french_words()
 
     def is_known(self, folded: str) -> bool:
@@ -83,6 +109,17 @@ class Corrector:
             # "cetre" is "centre" mistyped, not "c'être": a glued particle comes before a content word.
             if folded.startswith(particle) and len(rest) >= 4 and rest in self.vocabulary and rest not in analysis.STOPWORDS:
                 return particle + "'" + self.vocabulary[rest][0]
+        # Phonetic SMS spelling: "k" for "qu" ("kestion" is "question", never "gestion"; "kelle", "pourkoi").
+        if "k" in folded:
+            phonetic = folded.replace("k", "qu")
+            if phonetic in self.vocabulary:
+                return self.vocabulary[phonetic][0]
+            if phonetic in self._french:
+                return phonetic
+        # Written as it sounds ("paiman", "prochene", "permi"): the FAQ word that sounds the same.
+        sound = phonetic_key(folded)
+        if len(sound) >= 3 and sound in self._by_sound:
+            return self.vocabulary[self._by_sound[sound]][0]
         max_edits = 2 if len(folded) >= TWO_EDITS_FROM else 1
         matches = process.extract(
             folded, self._choices, scorer=OSA.distance, score_cutoff=max_edits, limit=20

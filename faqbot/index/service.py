@@ -1,14 +1,14 @@
-"""SearchService: correct the query, run it against the Whoosh index, highlight the answer.
+"""SearchService: correct the query, read what it asks, score it on the build's tables, excerpt the answer.
 
-The index is read-only once built; each thread gets its own searcher, because a Whoosh searcher shared between
-threads returns corrupt blocks and wrong results.
+Everything derived from the FAQ comes precomputed with the index (see tables.py): a service starts by loading one
+file. A query is corrected and analysed once (cached), its terms' posting lists are summed as arrays (entries by
+BM25F, answer sentences by BM25), the best candidates are re-ranked by how much of the question they cover, and
+only the returned entries get an excerpt: the answer sentence that best matches the question.
 """
 from __future__ import annotations
 
 import heapq
 import html
-import json
-import math
 import re
 import threading
 from collections import Counter
@@ -16,30 +16,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from whoosh import query as wq
-from whoosh import scoring
+import numpy as np
 
 from ..content import Entry, Faq
-from . import analysis
-from .build import FIELDS, VOCABULARY_FILE, ensure_index, entry_fields, open_index
-from .correct import Corrector
+from . import analysis, query as query_analysis
+from .build import ensure_index, open_index
+from .tables import FIELDS
+from .correct import Correction, Corrector
+from .tables import BM25_B, BM25_K1, FIELD_B, FIELD_BOOSTS, SearchTables
 
-# Beyond this, a "query" is a pasted document: the first words carry the question.
-MAX_QUERY_CHARS = 500
-MAX_QUERY_TERMS = 40
+__all__ = ["FIELD_BOOSTS", "Hit", "SearchOutcome", "SearchService"]
+
+# Beyond this, a "query" is a pasted document.
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TERMS = query_analysis.MAX_QUERY_TERMS
 SNIPPET_CHARS = 240
-
-# Field weights (question and variants above tags above answer), tuned on the development set.
-FIELD_BOOSTS = {"question": 3.0, "variants": 2.2, "tags": 1.6, "answer": 1.0}
-# BM25F length normalisation per field: short fields (question, tags) barely need it.
-FIELD_B = {"question_B": 0.5, "variants_B": 0.6, "tags_B": 0.3, "answer_B": 0.75}
-SYNONYM_WEIGHT = 0.6
-BM25_B = 0.75
-BM25_K1 = 1.2
+# A concept standing for a word the FAQ never uses.
+UNKNOWN_WORD_CONCEPT_WEIGHT = 1.0
+NEGATION_WEIGHT = 0.4
+SYNONYM_WEIGHT = 0.6  # a concept token's default weight against the visitor's own word (thesaurus `weight`)
+# The best answer sentence's BM25 adds this share to an entry's score: a fact stated in one sentence counts.
+PASSAGE_WEIGHT = 0.15
 # Candidates re-ranked by query coverage, and how strongly coverage counts.
 RERANK_DEPTH = 30
 COVERAGE_POWER = 1.0
 PRECISION_WEIGHT = 0.5
+CORRECTION_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,33 @@ class SearchOutcome:
     terms: tuple[str, ...] = ()
 
 
-# (content digest, index folder) -> what SearchService derives from them; see SearchService.__init__.
-_DERIVED: dict[tuple[str, str], tuple] = {}
+# Index folder -> its loaded tables, shared by every service of the process on that content version.
+_TABLES: dict[str, SearchTables] = {}
+_TABLES_LOCK = threading.Lock()
+
+
+def load_tables(folder: Path) -> SearchTables:
+    key = str(folder)
+    tables = _TABLES.get(key)
+    if tables is None:
+        with _TABLES_LOCK:
+            tables = _TABLES.get(key)
+            if tables is None:
+                tables = SearchTables.load(folder)
+                while len(_TABLES) >= 8:  # a long-lived worker reloading edited content keeps only recent versions
+                    _TABLES.pop(next(iter(_TABLES)))
+                _TABLES[key] = tables
+    return tables
+
+
+def term_weight(term: str, occurrences: int = 1) -> float:
+    """A term's weight in a query: a concept token weighs less than a word; a word said twice a little more; a
+    negation ("plus", "pas", "aucun") is kept for the meaning (concepts, coverage) but weighs little as a word."""
+    if term.startswith(analysis.SYNONYM_PREFIX):
+        weight = analysis.CONCEPT_WEIGHTS.get(term, SYNONYM_WEIGHT)
+    else:
+        weight = NEGATION_WEIGHT if term in analysis.NEGATIONS else 1.0
+    return weight * min(occurrences, 2) ** 0.5
 
 
 class SearchService:
@@ -74,114 +101,60 @@ class SearchService:
         self.faq = faq
         self.popularity = popularity
         self.folder = ensure_index(faq, Path(index_dir))
-        self.index = open_index(self.folder)
+        self.tables = load_tables(self.folder)
+        self.known_terms = self.tables.known_terms
+        self.corrector = Corrector(self.tables.vocabulary, self.known_terms)
+        self._entries: list[Entry | None] = [faq.by_id.get(entry_id) for entry_id in self.tables.doc_ids]
+        self._docnum = {entry_id: number for number, entry_id in enumerate(self.tables.doc_ids)}
+        self._corrections: dict[str, Correction] = {}
+        self._unknown_idf = float(np.log(1 + max(1, self.tables.entry_count)))
         self._local = threading.local()
         self._searchers: list = []
         self._lock = threading.Lock()
-        self.weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
-        # Everything below depends only on the content version: computed once per process and shared by every
-        # app built on it (the test suite builds hundreds of apps; a worker reloading the same file, too).
-        derived = _DERIVED.get((faq.digest, str(self.folder)))
-        if derived is None:
-            derived = self._derive(faq)
-            while len(_DERIVED) >= 8:  # a long-lived worker reloading edited content keeps only recent versions
-                _DERIVED.pop(next(iter(_DERIVED)))
-            _DERIVED[(faq.digest, str(self.folder))] = derived
-        (self.known_terms, self._table, self._doc_ids, self.corrector, self._entry_terms, self._formulations,
-         self._idf, self._unknown_idf, self._formulation_weights) = derived
-        # Analysed answer sentences per entry, for snippets (filled lazily; a dict write is atomic).
-        self._sentence_cache: dict[str, list[tuple[str, list[tuple[str, int, int]]]]] = {}
-        self._question_spans: dict[str, list[tuple[str, int, int]]] = {}
+        self._index = None  # Whoosh itself is opened only to cross-check the scores (tests, benchmarks)
 
-    def _derive(self, faq: Faq) -> tuple:
-        """Vocabulary, score table, corrector and per-entry analyses of one content version."""
-        with self.index.reader() as reader:
-            known_terms = {text for _field, text in reader.all_terms() if isinstance(text, str)}
-            known_terms |= {
-                text.decode("utf-8") for _field, text in reader.all_terms() if isinstance(text, bytes)
-            }
-        table, doc_ids = self._load_scores()
-        raw = json.loads((self.folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
-        corrector = Corrector({k: (v[0], v[1]) for k, v in raw.items()}, known_terms)
-        # Terms of each entry (all fields) and their document frequency, for the coverage factor.
-        entry_terms: dict[str, frozenset[str]] = {}
-        document_frequency: Counter = Counter()
-        for entry in faq.entries:
-            terms = frozenset(analysis.analyze(" ".join(entry_fields(faq, entry).values()), mode="index"))
-            entry_terms[entry.id] = terms
-            document_frequency.update(terms)
-        # Each way an entry's question is phrased (question, variants), as words with their synonym groups.
-        formulations_by_entry: dict[str, list[list[tuple[str, frozenset[str]]]]] = {
-            entry.id: [analysis.analyze_units(text, mode="index") for text in (entry.question, *entry.variants)]
-            for entry in faq.entries
-        }
-        total = max(1, len(faq.entries))
-        idf = {term: math.log(1 + total / df) for term, df in document_frequency.items()}
-        unknown_idf = math.log(1 + total)
-        formulation_weights: dict[str, list[tuple[list[tuple[str, frozenset[str], float]], float]]] = {}
-        for entry_id, formulations in formulations_by_entry.items():
-            weighted = []
-            for units in formulations:
-                items = [(term, groups, idf.get(term, 0.0)) for term, groups in units]
-                mass = sum(weight for _t, _g, weight in items)
-                if mass:
-                    weighted.append((items, mass))
-            formulation_weights[entry_id] = weighted
-        return (known_terms, table, doc_ids, corrector, entry_terms, formulations_by_entry, idf, unknown_idf,
-                formulation_weights)
+    # -- scoring -------------------------------------------------------------------------------------------------
+    def _entry_scores(self, weights: Mapping[str, float]) -> np.ndarray:
+        totals = np.zeros(self.tables.entry_count)
+        for term, weight in weights.items():
+            postings = self.tables.postings(term)
+            if postings is not None:
+                totals[postings[0]] += weight * postings[1]
+        return totals
 
-    def _load_scores(self) -> tuple[dict[tuple[str, str], list[tuple[int, float]]], list[str]]:
-        """Every (field, term) posting with its BM25F contribution, read once from the index.
-
-        The FAQ is small (hundreds of entries), so the whole scored index fits in memory; summing these
-        contributions gives exactly what Whoosh's OR of boosted terms gives (a test checks it), without
-        building Whoosh's matcher trees on each query, which cost most of the query time. This table is
-        immutable, so threads share it safely.
-        """
-        table: dict[tuple[str, str], list[tuple[int, float]]] = {}
-        with self.index.searcher(weighting=self.weighting) as searcher:
-            reader = searcher.reader()
-            doc_ids = [""] * reader.doc_count_all()
-            for docnum, stored in reader.iter_docs():
-                doc_ids[docnum] = stored["id"]
-            for name in FIELDS:
-                average = searcher.avg_field_length(name) or 1
-                b = FIELD_B.get(f"{name}_B", BM25_B)
-                for raw in reader.lexicon(name):
-                    term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                    idf = searcher.idf(name, term)
-                    postings = reader.postings(name, term)
-                    scored = []
-                    while postings.is_active():
-                        docnum = postings.id()
-                        length = searcher.doc_field_length(docnum, name, 1)
-                        scored.append((docnum, scoring.bm25(idf, postings.weight(), length, average, b, BM25_K1)))
-                        postings.next()
-                    table[(name, term)] = scored
-        return table, doc_ids
+    def _passage_scores(self, weights: Mapping[str, float]) -> np.ndarray:
+        totals = np.zeros(self.tables.passage_count)
+        for term, weight in weights.items():
+            postings = self.tables.passage_postings(term)
+            if postings is not None:
+                totals[postings[0]] += weight * postings[1]
+        return totals
 
     def _score(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
-        """(entry id, BM25F score) of the best entries: the in-memory equivalent of `_build_query`'s query."""
-        totals: dict[int, float] = {}
-        for term, count in Counter(terms).items():
-            weight = SYNONYM_WEIGHT if term.startswith(analysis.SYNONYM_PREFIX) else 1.0
-            weight *= min(count, 2) ** 0.5
-            for name in FIELDS:
-                postings = self._table.get((name, term))
-                if not postings:
-                    continue
-                boost = FIELD_BOOSTS[name] * weight
-                for docnum, partial in postings:
-                    totals[docnum] = totals.get(docnum, 0.0) + boost * partial
-        best = heapq.nlargest(limit, totals.items(), key=lambda item: (item[1], -item[0]))
-        return [(self._doc_ids[docnum], score) for docnum, score in best]
+        """(entry id, BM25F score) of the best entries for these terms: what Whoosh's OR of boosted terms gives."""
+        weights = {term: term_weight(term, count) for term, count in Counter(terms).items()}
+        totals = self._entry_scores(weights)
+        return [(self.tables.doc_ids[d], float(totals[d])) for d in _top(totals, limit)]
 
-    # -- searchers -----------------------------------------------------------------------------------------------
+    def idf(self, term: str) -> float:
+        frequency = self.tables.document_frequency(term)
+        return float(np.log(1 + self.tables.entry_count / frequency)) if frequency else self._unknown_idf
+
+    # -- searchers (Whoosh, for cross-checks only) ----------------------------------------------------------------
+    @property
+    def index(self):
+        with self._lock:
+            if self._index is None:
+                self._index = open_index(self.folder)
+        return self._index
+
     def searcher(self):
-        """This thread's searcher (opened on first use)."""
+        """This thread's Whoosh searcher (opened on first use)."""
+        from whoosh import scoring
+
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
-            searcher = self.index.searcher(weighting=self.weighting)
+            searcher = self.index.searcher(weighting=scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B))
             self._local.searcher = searcher
             with self._lock:
                 self._searchers.append(searcher)
@@ -192,39 +165,63 @@ class SearchService:
             for searcher in self._searchers:
                 searcher.close()
             self._searchers.clear()
+            if self._index is not None:
+                self._index.close()
+                self._index = None
         self._local = threading.local()
-        self.index.close()
 
     # -- search --------------------------------------------------------------------------------------------------
+    def correct(self, text: str) -> Correction:
+        """The corrected query (cached: visitors repeat the same questions)."""
+        cached = self._corrections.get(text)
+        if cached is None:
+            cached = self.corrector.correct(text)
+            if len(self._corrections) >= CORRECTION_CACHE:
+                self._corrections.clear()
+            self._corrections[text] = cached
+        return cached
+
     def search(self, query: str, limit: int = 10, popularity: Mapping[str, float] | None = None) -> SearchOutcome:
         """Best entries for a visitor's text; an empty text gives the most consulted entries."""
         query = _clean(query)
         limit = max(1, min(int(limit), 50))
         if not query:
             return SearchOutcome(query="", corrected_query=None, hits=self.popular(limit, popularity))
-        correction = self.corrector.correct(query)
-        effective = correction.text
-        units = [(self._known_form(t), g) for t, g in analysis.analyze_units(effective)[:MAX_QUERY_TERMS]]
-        terms = [self._known_form(t) for t in analysis.analyze(effective)[: MAX_QUERY_TERMS * 2]]
-        if not terms:
-            return SearchOutcome(query=query, corrected_query=correction.text if correction.changed else None)
-        wanted = set(terms)
+        correction = self.correct(query)
+        corrected = correction.text if correction.changed else None
+        parsed = query_analysis.parse(correction.text)
+        weights: dict[str, float] = {}
+        for term, weight, count in parsed.terms:
+            known = self._known_form(term)
+            weights[known] = max(weights.get(known, 0.0), weight * term_weight(known, count))
+        if not weights:
+            return SearchOutcome(query=query, corrected_query=corrected)
+        units: dict[str, tuple[frozenset[str], float]] = {}
+        for term, groups, weight in parsed.units:
+            known = self._known_form(term)
+            previous = units.get(known, (frozenset(), 0.0))
+            units[known] = (previous[0] | groups, max(previous[1], weight))
+        # A concept weighs less than the visitor's own word (which then usually matches too); when that word is
+        # unknown to the FAQ (« carton rose »), the concept is all the evidence there is and counts in full.
+        for term, (groups, weight) in units.items():
+            if groups and self.tables.document_frequency(term) == 0:
+                for group in groups:
+                    if group in weights:
+                        weights[group] = max(weights[group], weight * UNKNOWN_WORD_CONCEPT_WEIGHT)
+        wanted = set(weights)
         hits = []
-        for entry, score in self._ranked(terms, units, limit):
+        for docnum, score, passage in self._ranked(weights, units, limit):
+            entry = self._entries[docnum]
+            detail = self.tables.detail(docnum)
             hits.append(
                 Hit(
                     entry=entry,
                     score=round(score, 4),
-                    snippet_html=self._snippet(entry, wanted),
-                    question_html=self._highlight_question(entry, wanted),
+                    snippet_html=_snippet(detail.sentences, wanted, passage),
+                    question_html=_mark(entry.question, [(s, e) for t, s, e in detail.question_spans if t in wanted], None),
                 )
             )
-        return SearchOutcome(
-            query=query,
-            corrected_query=correction.text if correction.changed else None,
-            hits=hits,
-            terms=tuple(dict.fromkeys(terms)),
-        )
+        return SearchOutcome(query=query, corrected_query=corrected, hits=hits, terms=tuple(weights))
 
     def _known_form(self, term: str) -> str:
         """A verb's plural that Snowball leaves whole ("chargent") as the stem the index knows ("charg").
@@ -237,60 +234,80 @@ class SearchService:
         candidate = analysis.stem(term[:-3] + "er")
         return candidate if candidate in self.known_terms else term
 
-    def _ranked(self, terms: list[str], units: list[tuple[str, frozenset[str]]], limit: int) -> list[tuple[Entry, float]]:
-        """BM25F over the fields, re-ranked by how much of the query each entry covers and vice versa.
+    def _ranked(
+        self, weights: Mapping[str, float], units: Mapping[str, tuple[frozenset[str], float]], limit: int
+    ) -> list[tuple[int, float, int | None]]:
+        """(entry number, score, best passage) of the best entries.
 
-        OR-grouping finds entries that match only part of a colloquial question, but an entry repeating one
-        rare word must not beat one that answers every part of it (coverage); and an entry about a narrower
-        case ("annulé par le centre") must not beat the general one that matches the question as asked
-        (precision of its best phrasing). A word counts as matched through its synonym groups too.
+        BM25F over the fields plus a share of the best answer sentence's BM25, then the best candidates re-ranked
+        by how much of the query each covers (an entry repeating one rare word must not beat one that answers
+        every part of it) and by the precision of its best phrasing (a narrower case, "annulé par le centre",
+        must not beat the general entry that matches the question as asked). A word counts as matched through
+        its concepts too; a story's narrative words weigh less in both.
         """
-        results = self._score(terms, max(limit, RERANK_DEPTH))
-        query_terms = set(terms)
-        merged: dict[str, frozenset[str]] = {}
-        for term, groups in units:
-            merged[term] = merged.get(term, frozenset()) | groups
-        unit_weights = [(term, groups, self._idf.get(term, self._unknown_idf)) for term, groups in merged.items()]
-        total = sum(weight for _t, _g, weight in unit_weights) or 1.0
-        ranked = []
-        for entry_id, bm25_score in results:
-            entry = self.faq.by_id.get(entry_id)
-            if entry is None:
+        entry_scores = self._entry_scores(weights)
+        passage_scores = self._passage_scores(weights)
+        first = self.tables.first_passage
+        best_passage = np.maximum.reduceat(passage_scores, first[:-1]) if len(passage_scores) else passage_scores
+        totals = entry_scores + PASSAGE_WEIGHT * best_passage
+        candidates = _top(totals, max(limit, RERANK_DEPTH))
+        if not len(candidates):
+            return []
+        unit_weights = [(term, groups, weight * self.idf(term)) for term, (groups, weight) in units.items()]
+        total = sum(w for _t, _g, w in unit_weights) or 1.0
+        covered = np.zeros(len(candidates))
+        for term, groups, weight in unit_weights:
+            held = self.tables.holds(term, candidates)
+            for group in groups:
+                held |= self.tables.holds(group, candidates)
+            covered += weight * held
+        query_terms = set(weights)
+        # Re-rank with a bound: the precision factor lies in [1 - PRECISION_WEIGHT, 1], so once a candidate's best
+        # possible score falls below the limit-th exact score, neither it nor any after it can enter the results.
+        bounds = totals[candidates] * (covered / total) ** COVERAGE_POWER
+        ranked: list[tuple[int, float]] = []
+        best: list[float] = []  # min-heap of the `limit` best exact scores so far
+        for position in np.argsort(-bounds, kind="stable"):
+            if len(best) >= limit and bounds[position] < best[0]:
+                break
+            docnum = int(candidates[position])
+            if self._entries[docnum] is None:
                 continue
-            entry_terms = self._entry_terms.get(entry.id, frozenset())
-            covered = sum(
-                weight for term, groups, weight in unit_weights if term in entry_terms or groups & entry_terms
-            )
-            precision = self._question_precision(entry.id, query_terms)
-            factor = (covered / total) ** COVERAGE_POWER * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
-            ranked.append((entry, bm25_score * factor))
-        ranked.sort(key=lambda pair: -pair[1])
-        return ranked[:limit]
+            precision = self._question_precision(docnum, query_terms)
+            score = float(bounds[position]) * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
+            ranked.append((docnum, score))
+            if len(best) < limit:
+                heapq.heappush(best, score)
+            elif score > best[0]:
+                heapq.heapreplace(best, score)
+        ranked.sort(key=lambda item: -item[1])
+        # The excerpt is the best sentence of the entries returned (and of those only).
+        return [
+            (docnum, score, int(np.argmax(passage_scores[first[docnum]: first[docnum + 1]])) if best_passage[docnum] > 0 else None)
+            for docnum, score in ranked[:limit]
+        ]
 
-    def _question_precision(self, entry_id: str, query_terms: set[str]) -> float:
+    def _question_precision(self, docnum: int, query_terms: set[str]) -> float:
         """Best share (by idf) of one phrasing of the entry's question that the query says."""
-        best = 0.0
-        for units, mass in self._formulation_weights.get(entry_id, ()):
-            covered = sum(weight for term, groups, weight in units if term in query_terms or groups & query_terms)
-            best = max(best, covered / mass)
-        return best
+        detail = self.tables.detail(docnum)
+        said: set[tuple[int, int]] = set()
+        for term in query_terms:
+            said.update(detail.units_of_term.get(term, ()))
+        covered = [0.0] * len(detail.masses)
+        for phrasing, word in said:
+            covered[phrasing] += detail.weights[phrasing][word]
+        return max((c / m for c, m in zip(covered, detail.masses)), default=0.0)
 
     def whoosh_scores(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
         """The same scoring through Whoosh's own searcher (this thread's): the reference `_score` must match."""
-        results = self.searcher().search(self._build_query(terms), limit=limit)
-        return [(hit["id"], float(hit.score)) for hit in results]
+        from whoosh import query as wq
 
-    def _build_query(self, terms: list[str]) -> wq.Query:
-        """OR of the query's terms, each looked up in every field with that field's weight."""
-        counts = Counter(terms)
-        clauses = []
-        for term, count in counts.items():
-            weight = SYNONYM_WEIGHT if term.startswith(analysis.SYNONYM_PREFIX) else 1.0
-            weight *= min(count, 2) ** 0.5
-            clauses.append(
-                wq.Or([wq.Term(name, term, boost=FIELD_BOOSTS[name] * weight) for name in FIELDS])
-            )
-        return wq.Or(clauses)
+        clauses = [
+            wq.Or([wq.Term(name, term, boost=FIELD_BOOSTS[name] * term_weight(term, count)) for name in FIELDS])
+            for term, count in Counter(terms).items()
+        ]
+        results = self.searcher().search(wq.Or(clauses), limit=limit)
+        return [(hit["id"], float(hit.score)) for hit in results]
 
     def popular(self, limit: int, popularity: Mapping[str, float] | None = None) -> list[Hit]:
         """Most consulted entries first, then the FAQ's own order."""
@@ -299,15 +316,19 @@ class SearchService:
         popularity = popularity or {}
         order = {entry.id: position for position, entry in enumerate(self.faq.entries)}
         ranked = sorted(self.faq.entries, key=lambda e: (-float(popularity.get(e.id, 0)), order[e.id]))
-        return [
-            Hit(
-                entry=entry,
-                score=float(popularity.get(entry.id, 0)),
-                snippet_html=html.escape(_shorten(self._sentences(entry)[0][0] if self._sentences(entry) else "")),
-                question_html=html.escape(entry.question),
+        hits = []
+        for entry in ranked[:limit]:
+            docnum = self._docnum.get(entry.id)
+            first = self.tables.detail(docnum).sentences[0][0] if docnum is not None else ""
+            hits.append(
+                Hit(
+                    entry=entry,
+                    score=float(popularity.get(entry.id, 0)),
+                    snippet_html=html.escape(_shorten(first)),
+                    question_html=html.escape(entry.question),
+                )
             )
-            for entry in ranked[:limit]
-        ]
+        return hits
 
     def related(self, entry: Entry, limit: int = 4) -> list[Entry]:
         """Entries close to this one: its question searched, itself left out; same category first on ties."""
@@ -318,38 +339,36 @@ class SearchService:
         found = [self.faq.by_id[i] for i, _score in self._score(terms, limit + 1) if i != entry.id and i in self.faq.by_id]
         return found[:limit]
 
-    # -- snippets ------------------------------------------------------------------------------------------------
-    def _sentences(self, entry: Entry) -> list[tuple[str, list[tuple[str, int, int]]]]:
-        cached = self._sentence_cache.get(entry.id)
-        if cached is None:
-            cached = [(s, analysis.analyze_with_spans(s)) for s in _split_sentences(entry.answer_plain)]
-            self._sentence_cache[entry.id] = cached
-        return cached
 
-    def _highlight_question(self, entry: Entry, wanted: set[str]) -> str:
-        spans = self._question_spans.get(entry.id)
-        if spans is None:
-            spans = self._question_spans[entry.id] = analysis.analyze_with_spans(entry.question)
-        return _mark(entry.question, [(s, e) for t, s, e in spans if t in wanted], None)
+def _top(totals: np.ndarray, limit: int) -> np.ndarray:
+    """Entry numbers of the `limit` best positive scores, best first (ties: lower number first)."""
+    positive = np.flatnonzero(totals > 0)
+    if len(positive) > limit:
+        positive = positive[np.argpartition(-totals[positive], limit - 1)[:limit]]
+    order = np.lexsort((positive, -totals[positive]))
+    return positive[order]
 
-    def _snippet(self, entry: Entry, wanted: set[str]) -> str:
-        sentences = self._sentences(entry)
-        if not sentences:
-            return ""
+
+def _snippet(sentences, wanted: set[str], passage: int | None) -> str:
+    """The answer sentence that best matches the query (its passage), with the next one when it is short."""
+    if not sentences or not sentences[0][0]:
+        return ""
+    best_index = passage
+    if best_index is None:
         best_index, best_score = 0, 0.0
         for index, (_text, spans) in enumerate(sentences):
             present = {term for term, _s, _e in spans if term in wanted}
             score = sum(0.5 if t.startswith(analysis.SYNONYM_PREFIX) else 1.0 for t in present)
             if score > best_score:
                 best_index, best_score = index, score
-        text, spans = sentences[best_index]
-        # Add the next sentence when the best one is short, so the excerpt reads as an answer.
-        if len(text) < SNIPPET_CHARS // 2 and best_index + 1 < len(sentences):
-            following, following_spans = sentences[best_index + 1]
-            offset = len(text) + 1
-            text = text + " " + following
-            spans = spans + [(t, s + offset, e + offset) for t, s, e in following_spans]
-        return _mark(text, [(s, e) for t, s, e in spans if t in wanted], SNIPPET_CHARS)
+    text, spans = sentences[best_index]
+    spans = list(spans)
+    if len(text) < SNIPPET_CHARS // 2 and best_index + 1 < len(sentences):
+        following, following_spans = sentences[best_index + 1]
+        offset = len(text) + 1
+        text = text + " " + following
+        spans = spans + [(t, s + offset, e + offset) for t, s, e in following_spans]
+    return _mark(text, [(s, e) for t, s, e in spans if t in wanted], SNIPPET_CHARS)
 
 
 def highlight(text: str, wanted: set[str]) -> str:
@@ -360,6 +379,8 @@ def highlight(text: str, wanted: set[str]) -> str:
 
 def _mark(text: str, spans: list[tuple[int, int]], max_chars: int | None) -> str:
     """Escape `text` and wrap the spans in <mark>; cut to `max_chars` around the first span."""
+    if not spans and (max_chars is None or len(text) <= max_chars):
+        return html.escape(text, quote=True)
     merged: list[list[int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
@@ -392,12 +413,7 @@ def _mark(text: str, spans: list[tuple[int, int]], max_chars: int | None) -> str
     return "".join(out)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
 def _shorten(text: str) -> str:

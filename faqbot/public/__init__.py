@@ -1,76 +1,16 @@
-"""Visitor-facing pages and the search API; owns the loaded FAQ and the search service of the process.
+"""Visitor-facing pages and the search API.
 
-`init_app` creates the process's search-log writer (`app.extensions["faqbot.searchlog"]`), loads the FAQ into `app.extensions["faqbot.faq"]` and puts one `SearchService` at
-`app.extensions["faqbot.search"]`. The FAQ file is watched: when its content changes (curators edit it while the
-site runs) the FAQ is reloaded and the index rebuilt, once for all workers thanks to the index's file lock.
+`init_app` creates the process's search-log writer (`app.extensions["faqbot.searchlog"]`) and gives the search
+service its popularity (openings counted from that log). The FAQ and its search service belong to
+`faqbot.knowledge`, which reloads them in the background when the file changes.
 """
 from __future__ import annotations
 
-import os
-import threading
-import time
-from pathlib import Path
-
 from flask import Flask
 
-from ..content import load_faq
-from ..index import SearchService
+from .. import knowledge
 from . import searchlog
 from .routes import bp
-
-# How often a worker looks at the FAQ file's modification time (one stat call).
-RELOAD_CHECK_SECONDS = 5.0
-
-
-class ContentWatcher:
-    """Reload the FAQ and its search service when the file changes."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.path = Path(app.config["FAQ_PATH"])
-        self.index_dir = Path(app.config["INDEX_DIR"])
-        self._lock = threading.Lock()
-        self._checked_at = 0.0
-        self._stamp = None
-        self.load()
-
-    def _file_stamp(self):
-        try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return (stat.st_mtime_ns, stat.st_size)
-
-    def load(self) -> None:
-        stamp = self._file_stamp()
-        faq = load_faq(self.path)
-        previous = self.app.extensions.get("faqbot.faq")
-        if previous is not None and previous.digest == faq.digest:
-            self._stamp = stamp
-            return
-        service = SearchService(faq, self.index_dir, popularity=searchlog.popularity_for(self.app))
-        old_service = self.app.extensions.get("faqbot.search")
-        self.app.extensions["faqbot.faq"] = faq
-        self.app.extensions["faqbot.search"] = service
-        self._stamp = stamp
-        if old_service is not None:
-            # Threads holding the old service finish their request with it; its files stay readable.
-            self.app.logger.info("FAQ rechargée : %s entrées", len(faq.entries))
-
-    def check(self) -> None:
-        now = time.monotonic()
-        if now - self._checked_at < RELOAD_CHECK_SECONDS:
-            return
-        with self._lock:
-            if now - self._checked_at < RELOAD_CHECK_SECONDS:
-                return
-            self._checked_at = now
-            stamp = self._file_stamp()
-            if stamp is not None and stamp != self._stamp:
-                try:
-                    self.load()
-                except Exception:  # a half-saved or invalid file: keep serving the content we have
-                    self.app.logger.exception("Rechargement de la FAQ impossible ; contenu précédent conservé")
 
 
 def init_app(app: Flask) -> None:
@@ -86,10 +26,7 @@ def init_app(app: Flask) -> None:
     app.extensions["faqbot.searchlog"] = writer
     if not writer.buffered:
         app.teardown_request(lambda _exc: writer.flush())
-    watcher = ContentWatcher(app)
-    app.extensions["faqbot.content_watcher"] = watcher
-    if app.config.get("FAQ_WATCH", True):
-        app.before_request(watcher.check)
+    knowledge.store(app).popularity = searchlog.popularity_for(app)
     app.register_blueprint(bp)
     from .cli import index_group
 

@@ -30,7 +30,9 @@ def build_command(force: bool) -> None:
 @click.option("--limit", default=5, show_default=True)
 @with_appcontext
 def search_command(words: tuple[str, ...], limit: int) -> None:
-    service = current_app.extensions["faqbot.search"]
+    from .. import knowledge
+
+    service = knowledge.search()
     outcome = service.search(" ".join(words), limit=limit)
     if outcome.corrected_query:
         click.echo(f"Résultats pour « {outcome.corrected_query} »")

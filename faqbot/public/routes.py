@@ -1,12 +1,19 @@
 """Routes of the public site: thin — parse, call the search service, log, render."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import datetime as dt
+import json
+import time
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory, session, url_for,
+)
 from flask_babel import gettext as _
 
-from .. import db
+from .. import db, knowledge
+from ..index.service import MAX_QUERY_CHARS
+from ..throttle import throttle_for, window_counter_for
 from . import searchlog
 from .forms import VoteForm
 
@@ -22,29 +29,34 @@ VOTES_REMEMBERED = 50
 
 
 def _faq():
-    return current_app.extensions["faqbot.faq"]
+    return knowledge.faq()
 
 
 def _search():
-    return current_app.extensions["faqbot.search"]
+    return knowledge.search()
 
 
 def _log():
     return current_app.extensions["faqbot.searchlog"]
 
 
-def _log_search(outcome, clicked_entry_id: str | None = None) -> str:
+def _log_search(outcome, clicked_entry_id: str | None = None) -> str | None:
+    # One client cannot pad the statistics: past SEARCH_LOG_RATE_LIMIT a minute, searches are served, not logged.
+    client = request.remote_addr or "inconnue"
+    if not window_counter_for(current_app).allow("search-log", client, int(current_app.config["SEARCH_LOG_RATE_LIMIT"]), 60, time.time()):
+        return None
     return _log().record_search(
         outcome.query, outcome.corrected_query, len(outcome.hits),
         outcome.hits[0].entry.id if outcome.hits else None, clicked_entry_id=clicked_entry_id,
     )
 
 
-def contact_url(reason: str | None) -> str:
-    """The contact form opened on a reason: the contact area's route when it is installed."""
+def contact_url(reason: str | None, search: str | None = None) -> str:
+    """The contact form opened on a reason; `search` (a logged search's reference) says which search failed."""
+    args = {key: value for key, value in (("reason", reason), ("s", search)) if value}
     if "contact.start" in current_app.view_functions:
-        return url_for("contact.start", reason=reason) if reason else url_for("contact.start")
-    return "/contact" + (("?" + urlencode({"reason": reason})) if reason else "")
+        return url_for("contact.start", **args)
+    return "/contact" + (("?" + urlencode(args)) if args else "")
 
 
 @bp.app_context_processor
@@ -58,6 +70,12 @@ def home():
     return render_template("public/home.html", popular=outcome.hits, categories=_faq().categories, faq=_faq())
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask every site for /favicon.ico whatever the page says: answer it rather than log a 404 per page."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+
+
 @bp.get("/recherche")
 def search_page():
     query = request.args.get("q", "")
@@ -65,7 +83,9 @@ def search_page():
     # The results' links carry the search's reference so the click lands on its log row.
     log_id = _log_search(outcome) if outcome.query else None
     return render_template(
-        "public/search.html", outcome=outcome, log_id=log_id, categories=_faq().categories, faq=_faq()
+        "public/search.html", outcome=outcome, log_id=log_id, categories=_faq().categories, faq=_faq(),
+        # A long paste is searched on its first characters only: the page says so instead of cutting silently.
+        shortened=len(" ".join(query.split())) > MAX_QUERY_CHARS, max_query=MAX_QUERY_CHARS,
     )
 
 
@@ -74,6 +94,9 @@ def entry(entry_id: str):
     faq = _faq()
     item = faq.by_id.get(entry_id)
     if item is None:
+        merged_into = faq.resolve(entry_id)  # an entry merged into another: old links keep working
+        if merged_into is not None:
+            return redirect(url_for("public.entry", entry_id=merged_into.id, **request.args), code=301)
         abort(404)
     _log_opening(item.id)
     category = faq.category_by_id.get(item.category)
@@ -112,13 +135,19 @@ def vote(entry_id: str):
         abort(400)
     voted = list(session.get("faq_votes", []))
     if item.id not in voted:
-        with db.get_db().transaction() as tx:
-            searchlog.record_vote(tx, item.id, helpful=bool(form.yes.data))
+        # Per client for the whole server: a script dropping its cookie cannot pad the votes (thanked, not counted).
+        verdict = throttle_for(current_app).check_and_hit(
+            "vote", request.remote_addr or "inconnue", int(current_app.config["VOTE_RATE_LIMIT"]), dt.timedelta(hours=1), db.utcnow()
+        )
+        if verdict.allowed:
+            with db.get_db().transaction() as tx:
+                searchlog.record_vote(tx, item.id, helpful=bool(form.yes.data))
         session["faq_votes"] = (voted + [item.id])[-VOTES_REMEMBERED:]
+    # Shown by the vote section itself (category "feedback"), in place of the form: one thank-you, where the click was.
     if form.yes.data:
-        flash(_("Merci pour votre avis : nous sommes ravis que cette réponse vous ait aidé."), "success")
+        flash(_("Merci pour votre avis : nous sommes ravis que cette réponse vous ait aidé."), "feedback")
     else:
-        flash(_("Merci pour votre avis : nous allons améliorer cette réponse."), "info")
+        flash(_("Merci pour votre avis : nous allons améliorer cette réponse."), "feedback")
     return redirect(url_for("public.entry", entry_id=item.id, _anchor="avis"))
 
 
@@ -148,23 +177,41 @@ def api_search():
     if outcome.query and request.args.get("suggest") != "1":
         _log_search(outcome)
     faq = _faq()
-    return jsonify(
-        {
-            "query": outcome.query,
-            "corrected_query": outcome.corrected_query,
-            "results": [
-                {
-                    "id": hit.entry.id,
-                    "question": hit.entry.question,
-                    "answer": hit.entry.answer_plain,
-                    "category": hit.entry.category if hit.entry.category in faq.category_by_id else None,
-                    "score": hit.score,
-                    "url": url_for("public.entry", entry_id=hit.entry.id),
-                    # Extra, for the live search: escaped excerpts with the query words in <mark>.
-                    "question_html": hit.question_html,
-                    "snippet_html": hit.snippet_html,
-                }
-                for hit in outcome.hits
-            ],
-        }
+    # One URL built, the others by substitution: url_for costs as much as the search itself for ten results.
+    entry_url = url_for("public.entry", entry_id="ENTRY").rsplit("/", 1)[0] + "/"
+    # Each entry's fixed fields are serialised once per FAQ version: the answers are most of the response.
+    results = ",".join(
+        _entry_json(faq, hit.entry, entry_url)[:-1]
+        + ',"score":' + json.dumps(hit.score)
+        + ',"question_html":' + json.dumps(hit.question_html)  # extra, for the live search: escaped excerpts
+        + ',"snippet_html":' + json.dumps(hit.snippet_html) + "}"
+        for hit in outcome.hits
     )
+    body = (
+        '{"query":' + json.dumps(outcome.query) + ',"corrected_query":' + json.dumps(outcome.corrected_query)
+        + ',"results":[' + results + "]}"
+    )
+    return current_app.response_class(body, mimetype="application/json")
+
+
+_ENTRY_JSON: dict[tuple[str, str, str], str] = {}
+
+
+def _entry_json(faq, entry, entry_url: str) -> str:
+    """{"id", "question", "answer", "category", "url"} of one entry as JSON, cached per FAQ version and URL root."""
+    key = (faq.digest, entry.id, entry_url)
+    cached = _ENTRY_JSON.get(key)
+    if cached is None:
+        if len(_ENTRY_JSON) > 20_000:
+            _ENTRY_JSON.clear()
+        cached = json.dumps(
+            {
+                "id": entry.id,
+                "question": entry.question,
+                "answer": entry.answer_plain,
+                "category": entry.category if entry.category in faq.category_by_id else None,
+                "url": entry_url + quote(entry.id, safe=""),
+            }
+        )
+        _ENTRY_JSON[key] = cached
+    return cached

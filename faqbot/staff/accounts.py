@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent, StaffUser
+from ..triage.fields import normalize_email_address
 from .workflow import ROLES
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -26,11 +27,17 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalpha())
+
+
 def check_password_strength(password: str, email: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.")
-    local_part = normalize_email(email).split("@")[0] if email else ""
-    if len(local_part) >= 4 and local_part in password.lower():
+    address = normalize_email(email)
+    local_part = address.split("@")[0]
+    # The whole local part, not a substring: « MotDePasseAdmin2026! » is fine for admin@…, « Admin2026!!!! » is not.
+    if address and (address in password.lower() or _letters(local_part) and _letters(password) == _letters(local_part)):
         raise AccountError("Le mot de passe ne doit pas contenir l’adresse e-mail.")
 
 
@@ -48,7 +55,7 @@ def create_staff(
     email = normalize_email(email)
     if role not in ROLES:
         raise AccountError("Rôle inconnu : choisissez « agent » ou « admin ».")
-    if "@" not in email or len(email) > 254:
+    if normalize_email_address(email) is None:  # as the mailer will read it: no IP literal, no encoded-word
         raise AccountError("Adresse e-mail invalide.")
     if find_by_email(session, email) is not None:
         raise AccountError("Un compte existe déjà avec cette adresse.")

@@ -9,25 +9,34 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..db import session as db_session
 from ..db import utcnow
 from ..models import AuditEvent, StaffUser
+from ..triage.fields import normalize_email_address
 from ..triage.reasons import get_reason
 from . import accounts, analytics, bp, charts, workflow
-from .auth import admin_required, current_user
+from .auth import admin_required, count_password_attempt, current_user
+from .params import bounded_int
 from .labels import AUDIT_LABELS, DEFLECTION_LABELS, QUEUE_LABELS, ROLE_LABELS, label
-from .views import faq
+from .presentation import faq
 
 PERIODS = (7, 30, 90)
+MAX_PAGE = 100_000  # far beyond any real journal; a larger number is a 400, never an overflow
 AUDIT_PAGE_SIZE = 100
+
+
+def mail_address(_form, field) -> None:
+    """The address as the mailer reads it (email-validator): no IP literal, no encoded-word."""
+    if normalize_email_address(field.data or "") is None:
+        raise ValidationError(_("Adresse e-mail invalide."))
 
 
 class AccountForm(FlaskForm):
     email = EmailField(
         _l("Adresse e-mail"),
-        validators=[DataRequired(message=_l("Indiquez une adresse e-mail.")), Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Adresse e-mail invalide.")), Length(max=254)],
+        validators=[DataRequired(message=_l("Indiquez une adresse e-mail.")), Length(max=254), mail_address],
     )
     display_name = StringField(_l("Nom affiché (signature des réponses)"), validators=[Length(max=120)])
     role = SelectField(_l("Rôle"), choices=[SelectChoice("agent", _l("agent")), SelectChoice("admin", _l("administrateur"))], default="agent")
@@ -176,11 +185,21 @@ def password():
         return render_template("staff/password.html", form=form), (422 if request.method == "POST" else 200)
     db = db_session()
     user = current_user()
+    now = utcnow()
+    # The current password is a password guess like a login: same buckets, same limits, audited.
+    verdict = count_password_attempt(user.email, now)
+    if not verdict.allowed:
+        accounts.audit(db, user, "password_change_throttled", user.email, now)
+        db.commit()
+        form.current.errors = [_("Trop de tentatives. Réessayez dans %(minutes)s minute(s).", minutes=max(1, -(-verdict.retry_after // 60)))]
+        return render_template("staff/password.html", form=form), 429, {"Retry-After": str(verdict.retry_after)}
     if accounts.authenticate(db, user.email, form.current.data) is None:
+        accounts.audit(db, user, "password_change_failed", user.email, now)
+        db.commit()
         form.current.errors = [_("Mot de passe actuel incorrect.")]
         return render_template("staff/password.html", form=form), 422
     try:
-        accounts.set_password(db, user, form.new.data, utcnow(), actor=user)
+        accounts.set_password(db, user, form.new.data, now, actor=user)
     except accounts.AccountError as error:
         form.new.errors = [str(error)]
         return render_template("staff/password.html", form=form), 422
@@ -197,10 +216,7 @@ def password():
 @admin_required
 def audit_log():
     db = db_session()
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = bounded_int(request.args.get("page"), default=1, low=1, high=MAX_PAGE, lenient=True)
     events = list(
         db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1))
     )

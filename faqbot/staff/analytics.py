@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ..content.overlay import is_junk_query
 from ..models import Deflection, FeedbackVote, SearchLog, Ticket
 
 PARIS = ZoneInfo("Europe/Paris")
 TOP_LIMIT = 20
+JUNK_HEADROOM = 3  # rows fetched per row shown, so that junk left out still leaves TOP_LIMIT real queries
 DEFLECTION_OUTCOMES = ("resolved", "continued", "blocked", "submitted")
 
 
@@ -41,6 +43,11 @@ class Report:
     ticket_total: int = 0
     median_first_response: dt.timedelta | None = None
     first_response_by_queue: list[tuple[str, dt.timedelta, int]] = field(default_factory=list)
+    # Satisfaction (« Votre problème est-il résolu ? ») of tickets answered in the period, by queue, reason and
+    # agent: (dimension, key, oui, non); the agent key is the assignee's e-mail ("" for none).
+    csat: list[tuple[str, str, int, int]] = field(default_factory=list)
+    csat_yes: int = 0
+    csat_no: int = 0
 
 
 def paris_day(value: dt.datetime) -> dt.date:
@@ -83,17 +90,18 @@ def build_report(session: Session, days: int, now: dt.datetime) -> Report:
         .where(SearchLog.at >= start, SearchLog.at <= end)
         .group_by(normalized)
         .order_by(func.count().desc(), normalized)
-        .limit(TOP_LIMIT)
+        .limit(TOP_LIMIT * JUNK_HEADROOM)
     ).all()
-    report.top_queries = [(query, count, int(zeros or 0)) for query, count, zeros in rows]
+    # Junk (emoji, one character, card numbers) is left out of the lists: it is nothing to write content for.
+    report.top_queries = [(query, count, int(zeros or 0)) for query, count, zeros in rows if not is_junk_query(query)][:TOP_LIMIT]
     rows = session.execute(
         select(normalized, func.count())
         .where(SearchLog.at >= start, SearchLog.at <= end, SearchLog.result_count == 0)
         .group_by(normalized)
         .order_by(func.count().desc(), normalized)
-        .limit(TOP_LIMIT)
+        .limit(TOP_LIMIT * JUNK_HEADROOM)
     ).all()
-    report.zero_queries = [(query, count) for query, count in rows]
+    report.zero_queries = [(query, count) for query, count in rows if not is_junk_query(query)][:TOP_LIMIT]
 
     # Entries with the most "Non" votes.
     no = func.sum(case((FeedbackVote.helpful.is_(False), 1), else_=0))
@@ -143,7 +151,31 @@ def build_report(session: Session, days: int, now: dt.datetime) -> Report:
     report.first_response_by_queue = sorted(
         (queue, statistics.median(deltas), len(deltas)) for queue, deltas in response_times.items()
     )
+    _satisfaction(session, report, start, end)
     return report
+
+
+def _satisfaction(session: Session, report: Report, start: dt.datetime, end: dt.datetime) -> None:
+    """Counts of « oui » / « non » answers recorded in the period, per queue, reason and agent."""
+    from ..models import StaffUser
+
+    counts: Counter[tuple[str, str, str]] = Counter()
+    rows = session.execute(
+        select(Ticket.queue, Ticket.reason, StaffUser.email, Ticket.csat)
+        .outerjoin(StaffUser, StaffUser.id == Ticket.assignee_id)
+        .where(Ticket.csat.is_not(None), Ticket.csat_at >= start, Ticket.csat_at <= end)
+    )
+    for queue, reason, agent, answer in rows:
+        for dimension, key in (("file", queue), ("motif", reason), ("agent", agent or "")):
+            counts[(dimension, key, answer)] += 1
+        report.csat_yes += answer == "oui"
+        report.csat_no += answer == "non"
+    keys = sorted({(dimension, key) for dimension, key, _answer in counts})
+    order = {"file": 0, "motif": 1, "agent": 2}
+    report.csat = sorted(
+        ((dimension, key, counts[(dimension, key, "oui")], counts[(dimension, key, "non")]) for dimension, key in keys),
+        key=lambda row: (order[row[0]], -(row[2] + row[3]), row[1]),
+    )
 
 
 # --- CSV ----------------------------------------------------------------------------------------------------
@@ -176,6 +208,7 @@ DATASETS = {
     "evitement": ("motif", *DEFLECTION_OUTCOMES, "taux_evitement"),
     "tickets": ("date", "motif", "file", "tickets"),
     "premiere-reponse": ("file", "mediane_minutes", "tickets_repondus"),
+    "satisfaction": ("dimension", "valeur", "oui", "non"),
 }
 
 
@@ -199,6 +232,8 @@ def dataset_rows(report: Report, dataset: str, questions: dict[str, str]) -> lis
     if dataset == "premiere-reponse":
         rows = [("(toutes)", _minutes(report.median_first_response), sum(n for _, _, n in report.first_response_by_queue))]
         return rows + [(queue, _minutes(median), n) for queue, median, n in report.first_response_by_queue]
+    if dataset == "satisfaction":
+        return list(report.csat)
     raise KeyError(dataset)
 
 

@@ -16,17 +16,19 @@ from wtforms.validators import DataRequired, Length, Regexp
 from ..db import session as db_session
 from ..db import utcnow
 from ..models import StaffUser
-from ..throttle import throttle_for
+from ..throttle import Verdict, throttle_for
 from . import accounts, bp, labels, workflow
 
 # Endpoints reachable without a staff session.
 PUBLIC_ENDPOINTS = {"staff.login"}
 
-# Login throttling: per account (guessing one password) and per client address (spraying many accounts);
-# LOGIN_RATE_LIMIT / LOGIN_ADDRESS_RATE_LIMIT in the configuration override them.
-LOGIN_ACCOUNT_LIMIT = 5
-LOGIN_ADDRESS_LIMIT = 30
-LOGIN_WINDOW = dt.timedelta(minutes=15)
+# Login throttling, two buckets counted on every attempt (and on every "current password" of the password form):
+# - per account AND client address (LOGIN_RATE_LIMIT): someone guessing one password from one place is stopped,
+#   but a failure from their address never locks the owner, who logs in from another address — a per-account
+#   lock alone would let anyone, anywhere, lock any agent out with five wrong passwords;
+# - per client address (LOGIN_ADDRESS_RATE_LIMIT): spraying many accounts from one place is stopped too.
+# A distributed guesser gets LOGIN_RATE_LIMIT tries per address per window against a 12-character Argon2id
+# password, and every failure is in the audit log. Limits and window come from the settings table.
 # A session lasts at most this long even when active: a forgotten open console does not stay open for days.
 MAX_SESSION_HOURS = 12
 
@@ -72,7 +74,8 @@ def _end_session(message: str):
 
 def _safe_next(target: str | None) -> str:
     """Only a path inside the console: never an open redirect to another site."""
-    if target:
+    # A control character (CR/LF…) would end in a Location header: never.
+    if target and not any(ord(char) < 32 or ord(char) == 127 for char in target) and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/staff") and not target.startswith("//"):
             return target
@@ -92,7 +95,7 @@ def _require_staff_session():
     if user is None or not user.active or user.session_version != session.get("staff_version"):
         return _end_session(_("Votre session a pris fin. Merci de vous reconnecter."))
     now = time.time()
-    idle_limit = current_app.config.get("STAFF_IDLE_MINUTES", 30) * 60
+    idle_limit = int(current_app.config["STAFF_IDLE_MINUTES"]) * 60
     if now - session.get("staff_seen", 0) > idle_limit:
         return _end_session(_("Votre session a expiré après une période d’inactivité. Merci de vous reconnecter."))
     if now - session.get("staff_login_at", 0) > MAX_SESSION_HOURS * 3600:
@@ -114,11 +117,27 @@ def _staff_context():
         "PRIORITY_LABELS": labels.PRIORITY_LABELS,
         "QUEUE_LABELS": labels.QUEUE_LABELS,
         "SLA_LABELS": labels.SLA_LABELS,
+        "SLA_KIND_LABELS": labels.SLA_KIND_LABELS,
         "ROLE_LABELS": labels.ROLE_LABELS,
         "EVENT_LABELS": labels.EVENT_LABELS,
         "label": labels.label,
         "format_duration": labels.format_duration,
     }
+
+
+def _account_key(email: str) -> str:
+    return f"{email}|{request.remote_addr or 'inconnue'}"
+
+
+def count_password_attempt(email: str, now: dt.datetime) -> Verdict:
+    """Count one password guess (login or password change) in both buckets; the refusal if one is full."""
+    config = current_app.config
+    window = dt.timedelta(minutes=int(config["LOGIN_WINDOW_MINUTES"]))
+    throttle = throttle_for(current_app)
+    verdict = throttle.check_and_hit("login-ip", request.remote_addr or "inconnue", int(config["LOGIN_ADDRESS_RATE_LIMIT"]), window, now)
+    if verdict.allowed:
+        verdict = throttle.check_and_hit("login-account", _account_key(email), int(config["LOGIN_RATE_LIMIT"]), window, now)
+    return verdict
 
 
 def _throttled_response(form: LoginForm, retry_after: int):
@@ -138,19 +157,11 @@ def login():
         return render_template("staff/login.html", form=form, error=None)
     now = utcnow()
     email = accounts.normalize_email(form.email.data)
-    throttle = throttle_for(current_app)
-    address = request.remote_addr or "inconnue"
-    # Both buckets are counted on every attempt, so concurrent guesses can never exceed the limits.
-    limits = (
-        ("login-ip", address, int(current_app.config.get("LOGIN_ADDRESS_RATE_LIMIT", LOGIN_ADDRESS_LIMIT))),
-        ("login-account", email, int(current_app.config.get("LOGIN_RATE_LIMIT", LOGIN_ACCOUNT_LIMIT))),
-    )
-    for bucket, key, limit in limits:
-        verdict = throttle.check_and_hit(bucket, key, limit, LOGIN_WINDOW, now)
-        if not verdict.allowed:
-            with current_app.extensions["faqbot.db"].transaction() as tx:
-                accounts.audit(tx, None, "login_throttled", f"{email[:120]} ({bucket})", now)
-            return _throttled_response(form, verdict.retry_after)
+    verdict = count_password_attempt(email, now)
+    if not verdict.allowed:
+        with current_app.extensions["faqbot.db"].transaction() as tx:
+            accounts.audit(tx, None, "login_throttled", email[:120], now)
+        return _throttled_response(form, verdict.retry_after)
     db = db_session()
     user = accounts.authenticate(db, email, form.password.data)
     if user is None:
@@ -160,7 +171,7 @@ def login():
     user.last_login_at = now
     accounts.audit(db, user, "login", request.remote_addr or "", now)
     db.commit()
-    throttle.reset("login-account", email)
+    throttle_for(current_app).reset("login-account", _account_key(email))
     next_url = _safe_next(request.args.get("next"))
     # A brand-new session: nothing from before the login (CSRF token included) survives into it.
     session.clear()

@@ -26,7 +26,9 @@ SLA_LABELS = {
     "depasse": _l("dépassé"),
     "respecte": _l("respecté"),
     "en_retard": _l("répondu en retard"),
+    "en_pause": _l("en pause (attente du stagiaire)"),
 }
+SLA_KIND_LABELS = {"premiere": _l("Première réponse"), "suivante": _l("Réponse suivante")}
 ROLE_LABELS = {"agent": _l("agent"), "admin": _l("administrateur")}
 EVENT_LABELS = {
     "created": _l("Ticket créé"),
@@ -37,6 +39,10 @@ EVENT_LABELS = {
     "reply": _l("Réponse envoyée au stagiaire"),
     "iban_revealed": _l("IBAN affiché"),
     "email_failed": _l("Échec de l’envoi de l’e-mail"),
+    "anonymised": _l("Ticket anonymisé (RGPD)"),
+    "trainee_message": _l("Message du stagiaire"),
+    "csat": _l("Avis du stagiaire"),
+    "links_revoked": _l("Liens de suivi révoqués"),
 }
 DEFLECTION_LABELS = {
     "resolved": _l("résolu par la réponse"),
@@ -56,6 +62,16 @@ AUDIT_LABELS = {
     "password_changed": _l("Mot de passe modifié"),
     "sessions_ended": _l("Sessions fermées"),
     "export": _l("Export CSV"),
+    "content_proposed": _l("FAQ : proposition"),
+    "content_accepted": _l("FAQ : proposition acceptée"),
+    "content_rejected": _l("FAQ : proposition refusée"),
+    "content_dismissed": _l("FAQ : recherche classée comme bruit"),
+    "content_exported": _l("FAQ : propositions exportées dans le fichier"),
+    "password_change_failed": _l("Changement de mot de passe : mot de passe actuel incorrect"),
+    "password_change_throttled": _l("Changement de mot de passe bloqué (trop de tentatives)"),
+    "privacy_purge": _l("Purge de rétention (RGPD)"),
+    "privacy_export": _l("Export des données d’une personne (RGPD)"),
+    "privacy_erase": _l("Effacement des données d’une personne (RGPD)"),
 }
 
 

@@ -11,13 +11,19 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import TICKET_STATUSES, StaffUser, Ticket, TicketEvent
+from ..mail import outbox
+from ..models import TICKET_STATUSES, OutboxMessage, StaffUser, Ticket, TicketEvent
+from ..triage.followup import revoke_tokens
+from ..triage.redaction import redact_cards
+from ..triage.business_hours import Schedule, add_business_time, business_time_between, schedule_for
 
-# First-response targets per priority (issue 5): urgent 1 h, high 4 h, normal 24 h.
+# Response targets per priority, counted in business hours of the ticket's queue (triage/business_hours.py):
+# urgent 1 h, high 4 h, normal one business day (9 h of a 9:00–18:00 queue: Monday 10:00 → Tuesday 10:00).
+# The same target applies to the first response and to each next one after the trainee writes again.
 SLA_TARGETS = {
     "urgent": dt.timedelta(hours=1),
     "high": dt.timedelta(hours=4),
-    "normal": dt.timedelta(hours=24),
+    "normal": dt.timedelta(hours=9),
 }
 # "À risque" once less than this share of the target remains: time to pick it up before it breaks.
 SLA_AT_RISK_SHARE = 0.25
@@ -57,26 +63,49 @@ def can_assign(user: StaffUser, ticket: Ticket) -> bool:
 
 @dataclass(frozen=True)
 class Sla:
-    state: str  # ok | a_risque | depasse | respecte | en_retard
-    due_at: dt.datetime
-    remaining: dt.timedelta  # negative once late; for answered tickets, target minus actual
+    # ok | a_risque | depasse (an answer is owed) · respecte | en_retard (answered) · en_pause (trainee waited on)
+    state: str
+    due_at: dt.datetime | None  # when the owed answer is due; None while paused
+    remaining: dt.timedelta  # business time left (negative once late); for answered tickets, target minus actual
+    kind: str = "premiere"  # premiere | suivante: which response is (or was) due
+
+    @property
+    def running(self) -> bool:
+        return self.state in {"ok", "a_risque", "depasse"}
 
 
-def sla_for(ticket: Ticket, now: dt.datetime) -> Sla:
+def sla_for(ticket: Ticket, now: dt.datetime, schedules: dict[str, Schedule] | None = None) -> Sla:
+    """Where the ticket stands against its response target, in the business hours of its queue.
+
+    The clock runs from `awaiting_team_since` (creation, then each trainee message) until an agent replies;
+    it is paused while the ticket waits for the trainee and stopped once the ticket is done.
+    """
+    schedule = schedule_for(ticket.queue, schedules)
     target = SLA_TARGETS.get(ticket.priority, SLA_TARGETS["normal"])
-    due_at = ticket.created_at + target
-    if ticket.first_response_at is not None:
-        state = "respecte" if ticket.first_response_at <= due_at else "en_retard"
-        return Sla(state, due_at, due_at - ticket.first_response_at)
-    remaining = due_at - now
-    if ticket.status in DONE_STATUSES:
-        # Closed without a reply (duplicate, spam): nothing is waiting any more.
-        return Sla("respecte" if (ticket.resolved_at or now) <= due_at else "en_retard", due_at, remaining)
-    if remaining <= dt.timedelta(0):
-        return Sla("depasse", due_at, remaining)
+    if ticket.first_response_at is None:
+        due_at = add_business_time(ticket.awaiting_team_since or ticket.created_at, target, schedule)
+        if ticket.status in DONE_STATUSES:
+            # Closed without a reply (duplicate, spam): nothing is waiting any more.
+            ended = ticket.resolved_at or now
+            return Sla("respecte" if ended <= due_at else "en_retard", due_at, business_time_between(ended, due_at, schedule))
+        return _running(due_at, now, target, schedule, "premiere")
+    if ticket.awaiting_team_since is not None and ticket.status not in DONE_STATUSES:
+        due_at = add_business_time(ticket.awaiting_team_since, target, schedule)
+        return _running(due_at, now, target, schedule, "suivante")
+    if ticket.status == "attente_stagiaire":
+        return Sla("en_pause", None, dt.timedelta(0), "suivante")
+    first_due = add_business_time(ticket.created_at, target, schedule)
+    state = "respecte" if ticket.first_response_at <= first_due else "en_retard"
+    return Sla(state, first_due, business_time_between(ticket.first_response_at, first_due, schedule))
+
+
+def _running(due_at: dt.datetime, now: dt.datetime, target: dt.timedelta, schedule: Schedule, kind: str) -> Sla:
+    remaining = business_time_between(now, due_at, schedule)
+    if now >= due_at:
+        return Sla("depasse", due_at, remaining, kind)
     if remaining <= target * SLA_AT_RISK_SHARE:
-        return Sla("a_risque", due_at, remaining)
-    return Sla("ok", due_at, remaining)
+        return Sla("a_risque", due_at, remaining, kind)
+    return Sla("ok", due_at, remaining, kind)
 
 
 @dataclass(frozen=True)
@@ -87,13 +116,16 @@ class QueueSummary:
     oldest_created_at: dt.datetime | None
     breached: int
     at_risk: int
+    trainee_replies: int = 0  # tickets where the trainee wrote last (« réponse du stagiaire »)
 
     @property
     def state(self) -> str:
         return "depasse" if self.breached else ("a_risque" if self.at_risk else "ok")
 
 
-def queue_summaries(session: Session, queues: tuple[str, ...], now: dt.datetime) -> list[QueueSummary]:
+def queue_summaries(
+    session: Session, queues: tuple[str, ...], now: dt.datetime, schedules: dict[str, Schedule] | None = None
+) -> list[QueueSummary]:
     """One line per queue: open tickets, unassigned, oldest, SLA state (needs only open tickets)."""
     tickets = session.scalars(select(Ticket).where(Ticket.status.in_(OPEN_STATUSES))).all()
     by_queue: dict[str, list[Ticket]] = {queue: [] for queue in queues}
@@ -101,7 +133,7 @@ def queue_summaries(session: Session, queues: tuple[str, ...], now: dt.datetime)
         by_queue.setdefault(ticket.queue, []).append(ticket)
     summaries = []
     for queue, items in by_queue.items():
-        states = [sla_for(ticket, now).state for ticket in items]
+        states = [sla_for(ticket, now, schedules).state for ticket in items]
         summaries.append(
             QueueSummary(
                 queue=queue,
@@ -110,6 +142,7 @@ def queue_summaries(session: Session, queues: tuple[str, ...], now: dt.datetime)
                 oldest_created_at=min((ticket.created_at for ticket in items), default=None),
                 breached=states.count("depasse"),
                 at_risk=states.count("a_risque"),
+                trainee_replies=sum(1 for ticket in items if ticket.trainee_replied),
             )
         )
     return summaries
@@ -172,7 +205,8 @@ def assign(session: Session, ticket: Ticket, actor: StaffUser, assignee: StaffUs
 ALLOWED_TARGET_STATUSES = ("en_cours", "attente_stagiaire", "resolu", "clos")
 
 
-def set_status(session: Session, ticket: Ticket, actor: StaffUser, status: str, now: dt.datetime) -> None:
+def set_status(session: Session, ticket: Ticket, actor: StaffUser, status: str, now: dt.datetime, *, notify: bool = True) -> None:
+    """Change the status; resolving tells the trainee (with the satisfaction question) unless a reply does it."""
     if status not in TICKET_STATUSES or status not in ALLOWED_TARGET_STATUSES:
         raise WorkflowError("Statut inconnu.")
     if not can_work(actor, ticket):
@@ -185,31 +219,72 @@ def set_status(session: Session, ticket: Ticket, actor: StaffUser, status: str, 
     ticket.status = status
     ticket.updated_at = now
     ticket.resolved_at = now if status in DONE_STATUSES else None
+    if status in DONE_STATUSES or status == "attente_stagiaire":
+        # Nothing is owed by the team any more: the clock stops (done) or pauses (the trainee is waited on).
+        ticket.awaiting_team_since = None
+    if status in DONE_STATUSES:
+        ticket.trainee_replied = False
     _event(session, ticket.id, actor, "status", now, **{"from": previous, "to": status})
+    if notify and status == "resolu" and previous != "resolu":
+        outbox.enqueue(session, kind="resolved", to=ticket.email, now=now, ticket_id=ticket.id)
 
 
 def add_note(session: Session, ticket: Ticket, actor: StaffUser, body: str, now: dt.datetime) -> None:
-    body = body.strip()
+    body = redact_cards(body.strip()).text
     if not body:
         raise WorkflowError("La note est vide.")
     ticket.updated_at = now
     _event(session, ticket.id, actor, "note", now, body=body)
 
 
-def record_reply(
-    session: Session, ticket: Ticket, actor: StaffUser, body: str, message_id: str, new_status: str | None, now: dt.datetime
-) -> None:
-    """Record an e-mail already sent: first response time, history, optional status change."""
+def reply(
+    session: Session,
+    ticket: Ticket,
+    actor: StaffUser,
+    body: str,
+    new_status: str | None,
+    now: dt.datetime,
+    *,
+    dedupe_key: str | None = None,
+) -> TicketEvent:
+    """Record a reply and queue its e-mail in the same transaction; every refusal comes before anything is written.
+
+    A closed ticket (or one the actor may not work) is refused here, so no e-mail exists for a reply that has
+    no event; the same form posted twice (same `dedupe_key`) is refused too, so a retry never sends again.
+    """
+    if not can_work(actor, ticket):
+        raise WorkflowError("Seul l’agent en charge ou un administrateur peut répondre à ce ticket.")
+    if ticket.status == "clos":
+        raise WorkflowError("Ce ticket est clos : la réponse n’a pas été envoyée. Un administrateur peut le rouvrir.")
+    if new_status is not None and new_status not in ALLOWED_TARGET_STATUSES:
+        raise WorkflowError("Statut inconnu.")
+    if dedupe_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+        raise WorkflowError("Cette réponse a déjà été envoyée.")
+    redacted = redact_cards(body.strip())
+    if not redacted.text:
+        raise WorkflowError("La réponse est vide.")
     if ticket.first_response_at is None:
         ticket.first_response_at = now
+    ticket.awaiting_team_since = None
+    ticket.trainee_replied = False
     ticket.updated_at = now
-    _event(session, ticket.id, actor, "reply", now, body=body, message_id=message_id, to=ticket.email)
+    event = _event(
+        session, ticket.id, actor, "reply", now, body=redacted.text, to=ticket.email, resolved=new_status == "resolu",
+    )
+    outbox.enqueue(session, kind="reply", to=ticket.email, now=now, ticket_id=ticket.id, event=event, dedupe_key=dedupe_key)
     if new_status and new_status != ticket.status:
-        set_status(session, ticket, actor, new_status, now)
+        # The reply itself asks « Votre problème est-il résolu ? »: no second e-mail for the status.
+        set_status(session, ticket, actor, new_status, now, notify=False)
+    return event
 
 
-def record_reply_failure(session: Session, ticket: Ticket, actor: StaffUser, error: str, now: dt.datetime) -> None:
-    _event(session, ticket.id, actor, "email_failed", now, error=error[:300])
+def revoke_links(session: Session, ticket: Ticket, actor: StaffUser, now: dt.datetime) -> int:
+    """Cut every follow-up link (and reply address) of the ticket; the next e-mail carries a new one."""
+    if not can_work(actor, ticket):
+        raise WorkflowError("Seul l’agent en charge ou un administrateur peut révoquer les liens de suivi.")
+    count = revoke_tokens(session, ticket.id, now)
+    _event(session, ticket.id, actor, "links_revoked", now, count=count)
+    return count
 
 
 def reveal_iban(session: Session, ticket: Ticket, actor: StaffUser, key: str, now: dt.datetime) -> str:

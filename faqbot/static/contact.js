@@ -25,20 +25,35 @@
           return response.ok ? response.json() : null;
         }).then(function (data) {
           if (!data || textarea.value.trim() !== text) return;
-          var card = document.querySelector('.reason-card[data-reason="' + data.reason + '"]');
-          live.textContent = "";
-          var p = document.createElement("p");
-          p.textContent = "Motif probable : " + data.label;
-          live.appendChild(p);
-          if (card) {
-            var link = document.createElement("a");
-            link.href = card.getAttribute("href");
-            link.className = "button";
-            link.textContent = "Continuer avec ce motif";
-            live.appendChild(link);
-          }
+          showSuggestion(live, data);
         }).catch(function () { /* the button still works without suggestions */ });
       }, 400);
+    });
+  }
+
+  // One likely reason: its label and a button. Too close to call (data.uncertain): the two likeliest, one button
+  // each, named by their card's title. Sentences come from the page (gettext) through data-msg-* attributes.
+  function showSuggestion(live, data) {
+    var reasons = [data.reason];
+    if (data.uncertain && data.alternatives && data.alternatives.length) reasons.push(data.alternatives[0].reason);
+    live.textContent = "";
+    var p = document.createElement("p");
+    if (reasons.length === 1) {
+      p.textContent = (live.dataset.msgLikely || "{label}").replace("{label}", data.label);
+    } else {
+      p.textContent = live.dataset.msgTwo || "";
+    }
+    live.appendChild(p);
+    reasons.forEach(function (reasonId) {
+      var card = document.querySelector('.reason-card[data-reason="' + reasonId + '"]');
+      if (!card) return;
+      var link = document.createElement("a");
+      link.href = card.getAttribute("href");
+      link.className = "button";
+      link.setAttribute("data-reason", reasonId);
+      var title = card.querySelector(".reason-title");
+      link.textContent = reasons.length === 1 ? live.dataset.msgContinue : (title ? title.textContent : reasonId);
+      live.appendChild(link);
     });
   }
 

@@ -21,7 +21,9 @@
 
   function entryUrl(result, query) {
     // The query travels with the click so the search log knows which search led to which answer.
-    return result.url + "?q=" + encodeURIComponent(query);
+    // In the embedded panel (data-entry-base), entries open inside the panel.
+    var base = form.dataset.entryBase;
+    return (base ? base + encodeURIComponent(result.id) : result.url) + "?q=" + encodeURIComponent(query);
   }
 
   function render(data, query) {
@@ -54,6 +56,9 @@
       message = results.length === 1 ? panel.dataset.msgOne : panel.dataset.msgMany.replace("{n}", results.length);
       if (data.corrected_query) { message += " " + panel.dataset.msgCorrected.replace("{q}", data.corrected_query); }
     }
+    // A long paste is searched on its beginning only (the server cuts it): say so rather than cut silently.
+    var max = parseInt(panel.dataset.max || "500", 10);
+    if (query.length > max && panel.dataset.msgLong) { message = panel.dataset.msgLong.replace("{max}", max) + " " + message; }
     status.textContent = message;
     panel.hidden = false;
     if (pageResults) { pageResults.hidden = true; }
@@ -69,7 +74,9 @@
   function search(query) {
     if (controller) { controller.abort(); }
     controller = window.AbortController ? new AbortController() : null;
-    var url = "/api/search?suggest=1&limit=" + LIMIT + "&q=" + encodeURIComponent(query);
+    // Only what the server searches travels: a long paste does not make a URL too long to serve.
+    var max = parseInt(panel.dataset.max || "500", 10);
+    var url = "/api/search?suggest=1&limit=" + LIMIT + "&q=" + encodeURIComponent(query.slice(0, max));
     fetch(url, { headers: { Accept: "application/json" }, signal: controller ? controller.signal : undefined })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {

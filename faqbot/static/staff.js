@@ -12,7 +12,9 @@
     var url = form.getAttribute("data-canned-url");
     if (!select || !url || !window.fetch) { return; }
     event.preventDefault();
-    fetch(url.replace("__ID__", encodeURIComponent(select.value)), {
+    var confirmBox = form.querySelector("input[name=canned_confirm]");
+    var confirmed = confirmBox && confirmBox.checked ? "?confirm=1" : "";
+    fetch(url.replace("__ID__", encodeURIComponent(select.value)) + confirmed, {
       credentials: "same-origin", headers: { "Accept": "application/json" }
     }).then(function (response) {
       if (!response.ok) { throw new Error(String(response.status)); }

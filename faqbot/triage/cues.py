@@ -1,56 +1,33 @@
 """Cue vocabulary of the reason suggester, as data: how people actually write (no accents, typos, SMS-speak).
 
-Text is folded first (lower case, no accents, punctuation as spaces), SMS-speak expanded (`SMS`), then near-miss
-spellings of `LEXICON` words corrected. `CONCEPTS` are regexes over that text; `SCORES` say how much each concept,
+Text is folded first (lower case, no accents, punctuation as spaces), SMS-speak expanded (the thesaurus's table, then
+`CUE_SPELLINGS`), then near-miss spellings of domain words (the thesaurus's forms and `CUE_WORDS`) corrected. `CONCEPTS` are regexes over that text; `SCORES` say how much each concept,
 or each combination of concepts, speaks for a reason. The reason with the best score wins; "autre" when nothing
 speaks clearly.
 """
 from __future__ import annotations
 
-# SMS-speak and common contractions, token -> replacement (applied on folded tokens).
-SMS: dict[str, str] = {
-    "g": "j ai", "jai": "j ai", "jme": "je me", "jsuis": "je suis", "jsui": "je suis", "chui": "je suis",
-    "chuis": "je suis", "jss": "je suis", "jarrive": "j arrive", "jpeux": "je peux", "jpx": "je peux",
-    "jpe": "je peux", "jveux": "je veux", "jvoudrais": "je voudrais", "jcomprend": "je comprends", "jsp": "je sais pas",
-    "cest": "c est", "ct": "c etait", "sa": "ca", "ke": "que", "k": "que", "koi": "quoi", "kan": "quand",
-    "qd": "quand", "pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi", "pr": "pour", "pa": "pas", "ps": "pas",
-    "tjr": "toujours", "tjrs": "toujours", "toujour": "toujours", "nn": "non", "mm": "meme", "tt": "tout",
-    "ts": "tous", "bcp": "beaucoup", "dc": "donc", "ds": "dans", "vs": "vous", "ns": "nous", "msg": "message",
-    "mess": "message", "mel": "mail", "email": "mail", "emails": "mail", "mails": "mail", "mels": "mail",
-    "courriel": "mail", "texto": "sms", "textos": "sms", "cb": "carte", "auj": "aujourd hui", "ajd": "aujourd hui",
-    "aujd": "aujourd hui", "aujourdhui": "aujourd hui", "dmain": "demain", "stg": "stage", "pts": "points",
-    "pt": "point", "inscri": "inscrit", "inscrite": "inscrit", "inscris": "inscrit", "inscrits": "inscrit",
-    "confirm": "confirmation", "confirmations": "confirmation", "conf": "confirmation", "stp": "svp",
-    "dsl": "desole", "mtn": "maintenant", "mnt": "maintenant", "tel": "telephone", "portable": "telephone",
-    "slt": "salut", "bjr": "bonjour", "mrc": "merci", "mci": "merci", "jamai": "jamais", "recus": "recu",
-    "recue": "recu", "recues": "recu", "resu": "recu", "dabord": "d abord", "jusqua": "jusqu a", "quil": "qu il",
-    "quon": "qu on", "ya": "il y a", "narrive": "n arrive", "narrivent": "n arrivent", "jarrive": "j arrive",
-    "nai": "n ai", "jaurais": "j aurais", "debiter": "debite", "prelever": "preleve",
-    "diff": "difference", "u": "eu", "nada": "rien", "tjs": "toujours", "appli": "application",
-    "pb": "probleme", "pbm": "probleme", "pcq": "parce que", "psq": "parce que", "jvais": "je vais",
-    "jveu": "je veux", "jpeu": "je peux", "chai": "je sais", "jen": "j en", "jetais": "j etais",
-    "jetai": "j etais", "recoi": "recois", "recoit": "recois", "na": "n a", "nest": "n est",
-    "rdv": "rendez vous", "jchange": "je change", "jannule": "j annule", "annuller": "annuler",
+# SMS-speak, everyday synonyms and near-miss spellings come from the domain thesaurus (data/thesaurus.yaml: its
+# `sms` table, its concepts' forms). What stays here is what the patterns below need and a thesaurus cannot say.
+
+# The word the patterns use for a thesaurus concept: every one-word form of the concept is read as this word
+# ("courriel", "email", "mél" -> "mail"; "cb", "visa" -> "carte"; "portable" -> "telephone").
+PATTERN_WORDS: dict[str, str] = {"courriel": "mail", "sms": "sms", "telephone": "telephone", "cartebancaire": "carte"}
+
+# Inflections and contractions the patterns are written against (token -> replacement, on folded text). Not in the
+# thesaurus's SMS table on purpose: "sa" or "u" are words there, where the patterns want "ca", "eu".
+CUE_SPELLINGS: dict[str, str] = {
+    "sa": "ca", "u": "eu", "stp": "svp", "inscrite": "inscrit", "inscrits": "inscrit", "confirm": "confirmation",
+    "confirmations": "confirmation", "recus": "recu", "recue": "recu", "recues": "recu", "recoit": "recois",
+    "debiter": "debite", "prelever": "preleve",
 }
 
-# Words the cues rely on: a typed word within one or two edits of one of these is read as it.
-LEXICON: tuple[str, ...] = (
-    "debite", "debitee", "debit", "preleve", "prelevee", "prelevement", "paiement", "payer", "paye", "payee",
-    "confirmation", "inscription", "inscrire", "inscrit", "reservation", "retractation", "retracter", "remboursement",
-    "rembourser", "rembourse", "virement", "expire", "expiree", "annule", "annulee", "annulation", "annuler",
-    "transfert", "transfere", "transferer", "changement", "reattribution", "prefecture", "animateur", "animatrice",
-    "complet", "liste", "refuse", "refusee", "acces", "entree", "espace", "stagiaire", "delai", "depasse",
-    "bancaire", "banque", "compte", "releve", "carte", "message", "spams", "indesirables", "impossible", "erreur",
-    "bloque", "bloquee", "valider", "validation", "secure", "cryptogramme", "ordinateur", "telephone",
-    "difference", "supplement", "modification", "modifier", "report", "reporter", "points", "solde", "credites",
-    "recredites", "rejetee", "rejete", "demande", "organisateur", "centre", "stage", "salle", "hotel", "donnees",
-    "personnelles", "supprimer", "plainte", "plaindre", "comportement", "facture", "attestation", "aujourd",
-    "demain", "matin", "jamais", "toujours", "quelqu", "personne", "fermee", "ferme", "devant", "arrive",
-    "interdit", "laisse", "rentrer", "mouline", "charge", "bouton", "marche", "fonctionne", "rien", "recu",
-    "renvoie", "valide", "change", "avis", "coordonnees", "periment", "perimee", "nouvelle", "etat", "services",
-    "dossier", "correction", "ministere", "rejet", "argent", "montant", "somme", "retire", "encaisse",
-    "plante", "plantee", "formulaire", "continuer", "finaliser", "application", "refoule", "desinscrire",
-    "desister", "recredite", "attente", "convocation", "supplement", "complement", "deplace", "deplacer",
+# Situation words the patterns rely on that are no domain concept (the thesaurus holds the others): a typed word
+# within one or two edits of one of these, or of a one-word thesaurus form, is read as it.
+CUE_WORDS: tuple[str, ...] = (
+    "aujourd", "bloquee", "bouton", "continuer", "correction", "cryptogramme", "demain", "demande", "deplace",
+    "devant", "ferme", "fermee", "finaliser", "impossible", "interdit", "jamais", "periment", "plantee",
+    "recredite", "renvoie", "somme", "valider",
 )
 
 # Up to n characters within one clause: punctuation is gone after folding, so clause words mark the boundary.
@@ -141,10 +118,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     # The visitor (not the centre) wants out: "je veux annuler", "comment annuler", "j'ai annulé".
     "veut-annuler": (
-        r"\b(je|j|on) (ne )?(veux|voudrais|souhaite|souhaiterais|aimerais|voulais|desire|peux|pourrais|dois|vais|voudrai|souhaitais)\b( \w+){0,3} (annuler|me desister|me desinscrire|me retracter|desister|desinscrire)\b",
+        # "je ne peux pas annuler" wants out; "je ne veux pas annuler" does not.
+        r"\b(je|j|on) (?!ne (veux|voudrais|souhaite|souhaiterais|aimerais|voulais|desire|voudrai|souhaitais) (pas|jamais)\b)(ne )?(veux|voudrais|souhaite|souhaiterais|aimerais|voulais|desire|peux|pourrais|dois|vais|voudrai|souhaitais)\b( \w+){0,3} (annuler|me desister|me desinscrire|me retracter|desister|desinscrire)\b",
         r"\b(comment|possible d|moyen d|pouvoir|puis je|peut on|je peux) (faire pour )?(annuler|me desister|me desinscrire)\b",
         r"\bj ai annule\b|\bj annule\b|\bje l ai annule|\bmon annulation\b|\bma demande d annulation",
-        r"(?<!pour )\bannuler (mon|ma|l|la|cette) (stage|inscription|reservation|place|participation|commande|achat)",
+        r"(?<!pour )(?<!pas )\bannuler (mon|ma|l|la|cette) (stage|inscription|reservation|place|participation|commande|achat)",
         r"\b(je|j) (ne )?(veux|peux|pourrai|vais|souhaite) (plus|pas) (venir|faire (le|ce) stage|participer|y aller|assister)",
     ),
     # A change of date (transfer) the visitor paid for.

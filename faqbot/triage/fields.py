@@ -11,7 +11,6 @@ from .deadlines import PARIS
 from .problems import Problem
 from .reasons import N_, Field
 
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
 _DATE_FR = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})\s*[:hH]\s*(\d{2})?(?::(\d{2}))?$")
 
@@ -49,10 +48,30 @@ def _text(field: Field, text: str):
     return text, None
 
 
+def normalize_email_address(text: str) -> str | None:
+    """The address as the mailer will use it, or None when the mailer would read it differently.
+
+    email-validator (the validator WTForms uses) refuses IP-literal domains (« a@[127.0.0.1].fr »), quoted local
+    parts and malformed domains; an RFC 2047 encoded-word (« =?utf-8?q?…?= ») is refused too, since a mail
+    library may expand it into other recipients.
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    if len(text) > 254 or "=?" in text or "?=" in text or any(char in text for char in "\r\n,;<>\""):
+        return None
+    try:
+        # test_environment: the reserved ".test" domain is accepted (tests use it); nothing is looked up in DNS.
+        result = validate_email(text, check_deliverability=False, test_environment=True, allow_domain_literal=False)
+    except EmailNotValidError:
+        return None
+    return result.normalized
+
+
 def _email(field: Field, text: str):
-    if len(text) > 254 or not _EMAIL.match(text):
+    address = normalize_email_address(text)
+    if address is None:
         return None, Problem("email-invalide", N_("Indiquez une adresse e-mail valide, par exemple prenom.nom@exemple.fr."), field.id)
-    return text, None
+    return address, None
 
 
 def parse_phone(text: str) -> str | None:

@@ -248,7 +248,7 @@ REASONS: tuple[Reason, ...] = (
             "exceptionnel, si cette carte a expiré : demandez d’abord le remboursement dans votre Espace Stagiaire, "
             "rubrique « Je change d’avis », puis transmettez-nous vos coordonnées bancaires avec ce formulaire sécurisé."
         ),
-        faq=("remboursement-virement-bancaire", "remboursement-carte-virtuelle", "delai-remboursement"),
+        faq=("remboursement-virement-bancaire", "carte-expiree-remboursement", "delai-remboursement"),
         confirmations=(
             Confirmation(
                 "remboursement-demande",
@@ -315,7 +315,7 @@ REASONS: tuple[Reason, ...] = (
             "réattribution a été rejetée, ou si l’ANTS indique que le centre doit agir sur votre dossier, "
             "écrivez-nous avec le numéro de demande : nous transmettons au centre organisateur."
         ),
-        faq=("reattribution-points-rejetee", "ants-action-centre-organisateur", "solde-non-mis-a-jour-ants"),
+        faq=("reattribution-points-rejetee", "ants-action-centre-organisateur", "points-visibles-solde-delai"),
         fields=(
             Field("numero_demande", N_("Numéro de la demande (ANTS)"), "text", max_length=60),
             Field("premier_jour_stage", N_("Premier jour du stage"), "date"),

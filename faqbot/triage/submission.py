@@ -78,11 +78,14 @@ def validate(
     if not isinstance(raw_fields, Mapping):
         raw_fields = {}
         problems.append(Problem("format", N_("Les champs doivent être envoyés sous forme d’objet."), "fields"))
-    confirmations = data.get("confirmations") or []
-    if isinstance(confirmations, str) or not isinstance(confirmations, Iterable):
+    confirmations = data.get("confirmations")
+    if confirmations is None:
         confirmations = []
-        problems.append(Problem("format", N_("Les confirmations doivent être une liste."), "confirmations"))
-    confirmed = frozenset(str(item) for item in confirmations)
+    # Only a list of ids confirms anything: {"espace-refuse": false} is an object, not a confirmation.
+    if not isinstance(confirmations, (list, tuple)) or not all(isinstance(item, str) for item in confirmations):
+        confirmations = []
+        problems.append(Problem("format", N_("Les confirmations doivent être une liste d’identifiants."), "confirmations"))
+    confirmed = frozenset(confirmations)
 
     known_fields = {f.id for f in reason.fields}
     for unknown in sorted(set(map(str, raw_fields)) - known_fields):
@@ -115,7 +118,11 @@ def validate(
     message = ""
     if stage == "all":
         for field in _IDENTITY:
-            value, problem = parse_field(field, data.get(field.id))
+            raw = data.get(field.id)
+            if field.id == "name" and isinstance(raw, str):  # a card typed as a name is masked like any text
+                redacted = redact_cards(raw)
+                raw, redactions = redacted.text, redactions + redacted.count
+            value, problem = parse_field(field, raw)
             if problem:
                 problems.append(problem)
             else:

@@ -24,8 +24,11 @@ IBAN_LENGTHS = {
 # How people write a card number: 13-19 digits in one run, or groups of four (Amex: 4-6-5) split by one space or
 # dash used throughout. Like the app's own redaction, a run glued to a letter, digit, dot or comma is not one:
 # that keeps SQLite's adjacent timestamps ("…38.542358" + "2026-11-24…") and Message-IDs ("….4978…@") out.
+# Besides the space and the dash, the separators the red team used (issue 12): dots, slashes, underscores, tabs,
+# line breaks, double spaces, NBSP (UTF-8) — still one separator used throughout, so dates and times stay out.
+_SEP = rb"(?: |-|\.|/|_|\t|\n|\r\n|  |\xc2\xa0|\xe2\x80\xaf| - )"
 _CARD_CANDIDATE = re.compile(
-    rb"(?<![\w.,])(?:\d{13,19}|\d{4}(?:( |-)\d{4}){2,3}(?:\1\d{1,3})?|\d{4}( |-)\d{6}\2\d{5})(?![\w@])"
+    rb"(?<![\w.,])(?:\d{13,19}|\d{4}(?:(" + _SEP + rb")\d{4}){2,3}(?:\1\d{1,3})?|\d{4}(" + _SEP + rb")\d{6}\2\d{5})(?![\w@])"
 )
 _IBAN_CANDIDATE = re.compile(rb"(?<![A-Z0-9])([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30})(?![A-Z0-9])")
 

@@ -42,6 +42,20 @@ CARD_TYPED_IN_FIELD = "5555-5555-5555-4444"  # Mastercard, dashes
 CARD_TYPED_COMPACT = "378282246310005"  # Amex, no separators
 CARD_IN_SEARCH = " ".join(re.findall("....", _with_check_digit("497010558812340")))
 IBAN_SUBMITTED = "FR76 3000 6000 0112 3456 7890 189"
+# Formats the first redactor was not written against (issue 12's red team found 21 of 31 stored in clear): each
+# is planted once, somewhere else in the flow, and searched for exactly as typed and as its bare digits.
+_NEW = [_with_check_digit(prefix) for prefix in ("497010557711223", "535310042242170", "601100099013942", "497012345098765",
+                                                  "497013345678901", "497014445678901", "497015545678901", "497016645678901")]
+CARD_DOTS_IN_NAME = ".".join(re.findall("....", _NEW[0]))
+CARD_NBSP_IN_FIELD = "\u00a0".join(re.findall("....", _NEW[1]))
+CARD_LINES_WITH_EXPIRY = "\n".join(re.findall("....", _NEW[2])) + " exp 12/27 cvv 123"
+CARD_GLUED_TO_WORDS = f"carte{_NEW[3]}visa"
+CARD_AFTER_OPTION = "option 2 " + " ".join(re.findall("....", _NEW[4]))
+CARD_UNDERSCORES_IN_NOTE = "_".join(re.findall("....", _NEW[5]))
+CARD_SLASHES_IN_REPLY = "/".join(re.findall("....", _NEW[6]))
+CARD_AS_LOGIN_EMAIL = f"{_NEW[7]}@example.test"
+NEW_FORMATS = [CARD_DOTS_IN_NAME, CARD_NBSP_IN_FIELD, CARD_LINES_WITH_EXPIRY, CARD_GLUED_TO_WORDS, CARD_AFTER_OPTION,
+               CARD_UNDERSCORES_IN_NOTE, CARD_SLASHES_IN_REPLY, CARD_AS_LOGIN_EMAIL]
 
 
 def _post_json(url: str, body: dict) -> tuple[int, dict]:
@@ -81,6 +95,7 @@ def flow(tmp_path_factory, shared_index_dir, chromium):
     refund_ref = page.url.rsplit("/", 1)[-1]
     # The same visitor searches the FAQ with the number in the query (the search log is stored).
     page.goto(server.url + "/recherche?q=" + urllib.parse.quote(f"carte {CARD_IN_SEARCH} refusée"))
+    page.goto(server.url + "/recherche?q=" + urllib.parse.quote(f"paiement {CARD_DOTS_IN_NAME} refusé"))
     visitor.close()
 
     # Through the API: card numbers in free-text fields and the message.
@@ -89,29 +104,38 @@ def flow(tmp_path_factory, shared_index_dir, chromium):
         server.url + "/api/tickets",
         {
             "reason": "inscription-impossible",
-            "name": "Hugo Lemaire",
+            "name": f"Hugo Lemaire {CARD_DOTS_IN_NAME}",
             "email": "hugo.lemaire@example.test",
-            "message": f"Paiement refusé avec {CARD_TYPED_COMPACT}, j’ai pourtant tout vérifié.",
+            "message": f"Paiement refusé avec {CARD_TYPED_COMPACT}, j’ai pourtant tout vérifié. {CARD_LINES_WITH_EXPIRY} "
+                       f"puis {CARD_GLUED_TO_WORDS}, {CARD_AFTER_OPTION}.",
             "confirmations": ["essai-ordinateur", "carte-verifiee", "code-3d-secure"],
             "fields": {
-                "appareil_navigateur": "PC, Firefox",
+                "appareil_navigateur": f"PC, Firefox, carte {CARD_NBSP_IN_FIELD}",
                 "erreur_affichee": f"Carte {CARD_TYPED_IN_FIELD} refusée",
                 "stage_souhaite": f"Nantes, {today + dt.timedelta(days=30):%d/%m/%Y}",
             },
         },
     )
     assert status == 201, body
-    assert body["redactions"] >= 2
+    assert body["redactions"] >= 7
 
     # Staff: the agent logs in, reveals the IBAN (an audited action) and replies; the admin opens analytics.
     staff = chromium.new_context()
     page = staff.new_page()
+    # A card typed as the login e-mail: the failed login is audited.
+    page.goto(server.url + "/staff/login")
+    page.get_by_label("Adresse e-mail").fill(CARD_AS_LOGIN_EMAIL)
+    page.get_by_label("Mot de passe").fill("pas le bon mot de passe")
+    page.get_by_role("button", name="Se connecter").click()
     login_staff(page, server, *AGENT)
     page.goto(f"{server.url}/staff/tickets/{refund_ref}")
     page.get_by_role("button", name="Prendre en charge").click()
     page.get_by_role("button", name="Afficher l’IBAN complet").click()
     assert IBAN_SUBMITTED.replace(" ", "") in page.locator(".revealed").inner_text().replace(" ", "")
-    page.get_by_label("Réponse envoyée par e-mail au stagiaire").fill("Bonjour, le virement part cette semaine.")
+    page.get_by_label("Note interne (visible par l’équipe seulement)").fill(f"Il a dicté sa carte {CARD_UNDERSCORES_IN_NOTE}")
+    page.get_by_role("button", name="Ajouter la note").click()
+    page.wait_for_url(f"**/staff/tickets/{refund_ref}")
+    page.get_by_label("Réponse envoyée par e-mail au stagiaire").fill(f"Bonjour, le virement part cette semaine. Jamais votre carte {CARD_SLASHES_IN_REPLY} !")
     page.get_by_role("button", name="Envoyer la réponse").click()
     page.wait_for_url(f"**/staff/tickets/{refund_ref}")
     secrets["cookie"] += [cookie["value"] for cookie in staff.cookies() if cookie["name"] == "session"]
@@ -126,6 +150,8 @@ def flow(tmp_path_factory, shared_index_dir, chromium):
     # A cookie's signature is the part worth stealing; look for it on its own too.
     secrets["cookie"] += [value.rsplit(".", 1)[-1] for value in secrets["cookie"]]
     secrets["card"] = [s for card in (CARD_TYPED_IN_MESSAGE, CARD_TYPED_IN_FIELD, CARD_TYPED_COMPACT, CARD_IN_SEARCH) for s in card_spellings(card)]
+    secrets["card"] += [spelling for card in NEW_FORMATS for spelling in {card, *card_spellings(re.sub(r"\D", "", card)[:19])}]
+    secrets["card"] += [digits[i : i + 8] for digits in _NEW for i in (0, 8)]  # no half of one left either
     secrets["iban"] = iban_spellings(IBAN_SUBMITTED)
     yield server, secrets
     server.stop()
