@@ -444,7 +444,9 @@ def dev_queries() -> list[str]:
     """The shared dev set's questions (measuring only; their wording never goes into data/ or tests/)."""
     import yaml
 
-    path = ROOT.parent / "shared" / "eval" / "search-dev.yaml"  # the repository sits beside shared/
+    # The repository sits beside shared/ (a worktree one level deeper: wt/<name>).
+    candidates = [base / "shared" / "eval" / "search-dev.yaml" for base in (ROOT.parent, ROOT.parent.parent)]
+    path = next((c for c in candidates if c.exists()), candidates[0])
     return [case["q"] for case in yaml.safe_load(path.read_text(encoding="utf-8"))]
 
 
