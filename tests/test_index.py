@@ -219,6 +219,17 @@ def test_stem_exceptions_keep_distinct_meanings_apart():
     assert analysis.SYNONYM_PREFIX + "exclusion" not in analysis.analyze("remboursement par virement")
 
 
+def test_knowing_is_not_typing_in():
+    # Snowball gives « sais » (je sais) and « saisir » one stem: « je ne sais pas » is no question about a form field.
+    assert analysis.SYNONYM_PREFIX + "saisie" not in analysis.analyze("je ne sais pas quel cas choisir")
+    assert analysis.SYNONYM_PREFIX + "saisie" in analysis.analyze("je n'arrive pas à saisir mon nom")
+
+
+def test_sms_interrogatives_and_glued_pronouns_expand():
+    assert analysis.analyze("jsai pa kel stage", mode="query") == analysis.analyze("je sais pas quel stage", mode="query")
+    assert analysis.analyze("mon permis e ma carte", mode="query") == analysis.analyze("mon permis et ma carte")
+
+
 def test_sms_speak_expands_in_queries_only():
     assert "pourquoi" in analysis.analyze("pk", mode="query")
     assert analysis.analyze("jsuis", mode="query") == []  # "je suis": both stopwords
@@ -293,6 +304,16 @@ def test_glued_particle_is_split(corrector):
     assert corrector.correct("lannulation").text == "l'annulation"
 
 
+def test_a_glued_particle_is_split_even_when_the_faq_has_the_glued_spelling():
+    # A FAQ variant typed the visitors' way (« linscription ») must not keep the glued word whole, nor its misspelling;
+    # a real French word that starts like a particle stays a word.
+    corrector = Corrector({"inscription": ("inscription", 30), "linscription": ("linscription", 1),
+                           "avantage": ("avantage", 2)}, set())
+    assert corrector.correct_word("linscription") == "l'inscription"
+    assert corrector.correct_word("linscripsion") == "l'inscription"
+    assert corrector.correct_word("davantage") is None
+
+
 def test_correction_leaves_short_words_codes_and_real_words(corrector):
     for text in ("cas", "48sl", "48NN", "2025", "reviennent", "femme"):
         assert corrector.correct(text).changed is False, text
@@ -310,7 +331,7 @@ def test_sms_k_for_qu_is_read_as_qu_never_as_another_word(service, typed, meant)
     outcome = service.correct(f"une {typed} sur mon stage")
     assert "gestion" not in outcome.text
     assert analysis.stem("question") in analysis.analyze(outcome.text) or meant is None
-    assert service.corrector.correct_word("kelle") == "quelle"
+    assert service.corrector.correct_word("kelconque") == "quelconque"  # « kelle » etc. are in the SMS table
 
 
 @pytest.mark.parametrize(
