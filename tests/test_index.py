@@ -178,6 +178,19 @@ def test_domain_synonyms_meet_on_one_token(words, group):
 
 
 @pytest.mark.parametrize(
+    "words, group",
+    [
+        (["un stage le soir", "stage en soirée", "cours du soir", "stage le dimanche"], "horsjournee"),
+        (["mon compte stagiaire", "mon compte en ligne"], "espacestagiaire"),
+    ],
+)
+def test_everyday_words_name_their_concept(words, group):
+    """How drivers say it in their own words: each form names the concept the FAQ's wording names."""
+    for text in words:
+        assert analysis.SYNONYM_PREFIX + group in analysis.analyze(text), text
+
+
+@pytest.mark.parametrize(
     "text, group",
     [
         ("c'est quoi le RII", "definition"), ("Qu’est-ce que le stage volontaire ?", "definition"),
