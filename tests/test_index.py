@@ -182,6 +182,7 @@ def test_domain_synonyms_meet_on_one_token(words, group):
     [
         (["un stage le soir", "stage en soirée", "cours du soir", "stage le dimanche"], "horsjournee"),
         (["mon compte stagiaire", "mon compte en ligne"], "espacestagiaire"),
+        (["erreur d'adresse mail", "erreur dans mon mail", "mauvais mail"], "adressemailerronee"),
     ],
 )
 def test_everyday_words_name_their_concept(words, group):
@@ -275,6 +276,12 @@ def test_a_negative_form_vetoes_its_concept():
     terms = analysis.analyze("mon stage a été annulé par le centre")
     assert "~annulationcentre" in terms and "~annulation" not in terms
     assert "~annulation" in analysis.analyze("je veux annuler mon stage")
+
+
+def test_an_email_address_is_not_the_place_of_the_course():
+    assert analysis.SYNONYM_PREFIX + "adresse" not in analysis.analyze("mon adresse mail est fausse")
+    assert analysis.SYNONYM_PREFIX + "adresse" not in analysis.analyze("j'ai changé d'adresse")
+    assert analysis.SYNONYM_PREFIX + "adresse" in analysis.analyze("l'adresse du stage")
 
 
 def test_a_concept_is_read_once_over_overlapping_forms():
