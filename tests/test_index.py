@@ -183,6 +183,7 @@ def test_domain_synonyms_meet_on_one_token(words, group):
         (["un stage le soir", "stage en soirée", "cours du soir", "stage le dimanche"], "horsjournee"),
         (["mon compte stagiaire", "mon compte en ligne"], "espacestagiaire"),
         (["erreur d'adresse mail", "erreur dans mon mail", "mauvais mail"], "adressemailerronee"),
+        (["l'heure d'arrivée", "une arrivée tardive", "arriver après le début"], "retard"),
     ],
 )
 def test_everyday_words_name_their_concept(words, group):
