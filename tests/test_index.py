@@ -184,6 +184,7 @@ def test_domain_synonyms_meet_on_one_token(words, group):
         (["mon compte stagiaire", "mon compte en ligne"], "espacestagiaire"),
         (["erreur d'adresse mail", "erreur dans mon mail", "mauvais mail"], "adressemailerronee"),
         (["l'heure d'arrivée", "une arrivée tardive", "arriver après le début"], "retard"),
+        (["il me reste peu de points", "mon capital est presque vide", "plus que 2 points"], "peudepoints"),
     ],
 )
 def test_everyday_words_name_their_concept(words, group):
@@ -277,6 +278,11 @@ def test_a_negative_form_vetoes_its_concept():
     terms = analysis.analyze("mon stage a été annulé par le centre")
     assert "~annulationcentre" in terms and "~annulation" not in terms
     assert "~annulation" in analysis.analyze("je veux annuler mon stage")
+
+
+def test_few_points_left_is_not_none_left():
+    assert analysis.SYNONYM_PREFIX + "peudepoints" not in analysis.analyze("je n'ai plus un seul point")
+    assert analysis.SYNONYM_PREFIX + "peudepoints" not in analysis.analyze("j'ai perdu 2 points")
 
 
 def test_an_email_address_is_not_the_place_of_the_course():
