@@ -185,6 +185,7 @@ def test_domain_synonyms_meet_on_one_token(words, group):
         (["erreur d'adresse mail", "erreur dans mon mail", "mauvais mail"], "adressemailerronee"),
         (["l'heure d'arrivée", "une arrivée tardive", "arriver après le début"], "retard"),
         (["il me reste peu de points", "mon capital est presque vide", "plus que 2 points"], "peudepoints"),
+        (["l'historique de mon permis", "historique des points"], "rii"),
     ],
 )
 def test_everyday_words_name_their_concept(words, group):
@@ -339,6 +340,7 @@ def test_a_glued_particle_is_split_even_when_the_faq_has_the_glued_spelling():
     assert corrector.correct_word("linscription") == "l'inscription"
     assert corrector.correct_word("linscripsion") == "l'inscription"
     assert corrector.correct_word("davantage") is None
+    assert corrector.correct_word("narrive") is None  # SMS-speak, expanded by the analyzer as written in the thesaurus
 
 
 def test_correction_leaves_short_words_codes_and_real_words(corrector):

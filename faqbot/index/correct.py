@@ -108,7 +108,7 @@ class Corrector:
         # A glued particle is read even when the FAQ itself holds the glued spelling (a variant written the way
         # visitors type, « linscription »): the word then counts as « inscription » everywhere else. Not for real
         # French words (« davantage » is not « d'avantage »).
-        if glued is not None and folded not in self._french:
+        if glued is not None and folded not in self._french and folded not in analysis.ABBREVIATIONS:
             return glued
         if self.is_known(folded):
             return None
