@@ -186,6 +186,12 @@ def test_domain_synonyms_meet_on_one_token(words, group):
         (["l'heure d'arrivée", "une arrivée tardive", "arriver après le début"], "retard"),
         (["il me reste peu de points", "mon capital est presque vide", "plus que 2 points"], "peudepoints"),
         (["l'historique de mon permis", "historique des points"], "rii"),
+        (["l'établissement", "l'école de conduite", "le prestataire"], "centre"),
+        (["j'ai séché le stage"], "absence"),
+        (["pas réveillé", "panne de réveil"], "retard"),
+        (["je veux mon argent", "revoir mon argent"], "remboursement"),
+        (["avis de réception", "le facteur est passé"], "recommande"),
+        (["cour d'appel", "le JAP", "le SPIP"], "justice"),
     ],
 )
 def test_everyday_words_name_their_concept(words, group):
@@ -284,6 +290,14 @@ def test_a_negative_form_vetoes_its_concept():
 def test_few_points_left_is_not_none_left():
     assert analysis.SYNONYM_PREFIX + "peudepoints" not in analysis.analyze("je n'ai plus un seul point")
     assert analysis.SYNONYM_PREFIX + "peudepoints" not in analysis.analyze("j'ai perdu 2 points")
+
+
+def test_everyday_words_do_not_name_an_unrelated_concept():
+    # « dès réception de la lettre » is receiving a letter, not the hotel's reception desk (the course's room);
+    # a bank is no course centre; oversleeping is no case of force majeure.
+    assert analysis.SYNONYM_PREFIX + "salle" not in analysis.analyze("dès réception de la lettre 48N")
+    assert analysis.SYNONYM_PREFIX + "centre" not in analysis.analyze("mon établissement bancaire")
+    assert analysis.SYNONYM_PREFIX + "forcemajeure" not in analysis.analyze("panne de réveil")
 
 
 def test_an_email_address_is_not_the_place_of_the_course():
