@@ -207,6 +207,8 @@ def test_everyday_words_name_their_concept(words, group):
         ("c koi le cas 3", "definition"), ("kesako", "definition"),
         ("stage de sensibilisation ou de récupération, c'est la même chose ?", "terminologie"),
         ("un stage c'est combien", "prix"), ("ça coûte combien", "prix"),
+        # How often: the one-year-and-a-day rule, not any delay.
+        ("on peut en faire tous les combien", "unanunjour"), ("à quelle fréquence peut-on faire un stage", "unanunjour"),
     ],
 )
 def test_phrases_of_stopwords_still_say_what_is_asked(text, group):
@@ -570,7 +572,7 @@ def _bench_cases():
 # Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
 # pinned too, so that a change which fixes one shows here and is recorded.
 KNOWN_MISSES = {
-    "heldout": 2, "heldout2": 2, "heldout3": 3,
+    "heldout": 2, "heldout2": 2, "heldout3": 2,
 }
 # Cases whose answer is not even in the top 3: heldout2's « d'autres formations que la recup de points », since the
 # curators rewrote that entry's question (« Le stage que je cherche n'est pas proposé sur votre site »).
