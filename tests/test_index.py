@@ -294,6 +294,13 @@ def test_few_points_left_is_not_none_left():
     assert analysis.SYNONYM_PREFIX + "peudepoints" not in analysis.analyze("j'ai perdu 2 points")
 
 
+def test_a_proof_asked_by_the_employer_is_the_attendance_certificate():
+    # Combination (thesaurus `implied_by`): the employer and a proof or certificate, named close together.
+    assert analysis.SYNONYM_PREFIX + "justificatifabsence" in analysis.analyze("mon patron me demande une preuve")
+    assert analysis.SYNONYM_PREFIX + "justificatifabsence" in analysis.analyze("une attestation pour le boulot")
+    assert analysis.SYNONYM_PREFIX + "justificatifabsence" not in analysis.analyze("une preuve de paiement")
+
+
 def test_everyday_words_do_not_name_an_unrelated_concept():
     # « dès réception de la lettre » is receiving a letter, not the hotel's reception desk (the course's room);
     # a bank is no course centre; oversleeping is no case of force majeure.
