@@ -312,6 +312,7 @@ def test_everyday_words_do_not_name_an_unrelated_concept():
 def test_an_email_address_is_not_the_place_of_the_course():
     assert analysis.SYNONYM_PREFIX + "adresse" not in analysis.analyze("mon adresse mail est fausse")
     assert analysis.SYNONYM_PREFIX + "adresse" not in analysis.analyze("j'ai changé d'adresse")
+    assert analysis.SYNONYM_PREFIX + "adresse" not in analysis.analyze("la lettre est partie à mon ancienne adresse")
     assert analysis.SYNONYM_PREFIX + "adresse" in analysis.analyze("l'adresse du stage")
 
 
