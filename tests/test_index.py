@@ -307,6 +307,9 @@ def test_everyday_words_do_not_name_an_unrelated_concept():
     assert analysis.SYNONYM_PREFIX + "salle" not in analysis.analyze("dès réception de la lettre 48N")
     assert analysis.SYNONYM_PREFIX + "centre" not in analysis.analyze("mon établissement bancaire")
     assert analysis.SYNONYM_PREFIX + "forcemajeure" not in analysis.analyze("panne de réveil")
+    # A list of documents or of courses is not the attendance list.
+    assert analysis.SYNONYM_PREFIX + "listepresence" not in analysis.analyze("la liste des pièces à fournir")
+    assert analysis.SYNONYM_PREFIX + "listepresence" in analysis.analyze("mon nom n'est pas sur la liste de présence")
 
 
 def test_an_email_address_is_not_the_place_of_the_course():
