@@ -192,6 +192,12 @@ def test_domain_synonyms_meet_on_one_token(words, group):
         (["je veux mon argent", "revoir mon argent"], "remboursement"),
         (["avis de réception", "le facteur est passé"], "recommande"),
         (["cour d'appel", "le JAP", "le SPIP"], "justice"),
+        (["on m'a retiré mon permis", "ils ont pris mon permis"], "suspension"),
+        (["je veux plus y aller", "je ne veux plus le faire"], "annulation"),
+        (["pas assez d'inscrits", "trop peu d'inscrits"], "annulationcentre"),
+        (["combien il me reste"], "solde"),
+        (["est-ce que je peux encore conduire", "continuer à rouler"], "permisvalide"),
+        (["combien vous gardez"], "fraisdossier"),
     ],
 )
 def test_everyday_words_name_their_concept(words, group):
@@ -307,6 +313,13 @@ def test_everyday_words_do_not_name_an_unrelated_concept():
     assert analysis.SYNONYM_PREFIX + "salle" not in analysis.analyze("dès réception de la lettre 48N")
     assert analysis.SYNONYM_PREFIX + "centre" not in analysis.analyze("mon établissement bancaire")
     assert analysis.SYNONYM_PREFIX + "forcemajeure" not in analysis.analyze("panne de réveil")
+    # A sick note is no court ruling (« arrêt ») nor the course's certificate; a cancelled licence is not the
+    # visitor cancelling; a cancelled course is not a document deleted.
+    assert analysis.SYNONYM_PREFIX + "jurisprudence" not in analysis.analyze("je suis en arrêt maladie")
+    assert analysis.SYNONYM_PREFIX + "sante" in analysis.analyze("j'ai un arrêt de travail")
+    assert analysis.SYNONYM_PREFIX + "attestation" not in analysis.analyze("j'ai un certificat médical")
+    assert analysis.SYNONYM_PREFIX + "annulation" not in analysis.analyze("mon permis est annulé")
+    assert analysis.SYNONYM_PREFIX + "corbeille" not in analysis.analyze("mon stage a été supprimé")
     # A list of documents or of courses is not the attendance list.
     assert analysis.SYNONYM_PREFIX + "listepresence" not in analysis.analyze("la liste des pièces à fournir")
     assert analysis.SYNONYM_PREFIX + "listepresence" in analysis.analyze("mon nom n'est pas sur la liste de présence")
