@@ -259,6 +259,9 @@ def test_knowing_is_not_typing_in():
 def test_sms_interrogatives_and_glued_pronouns_expand():
     assert analysis.analyze("jsai pa kel stage", mode="query") == analysis.analyze("je sais pas quel stage", mode="query")
     assert analysis.analyze("mon permis e ma carte", mode="query") == analysis.analyze("mon permis et ma carte")
+    assert analysis.analyze("cmb de tps pour qqn", mode="query") == analysis.analyze("combien de temps pour quelqu'un")
+    # An SMS key is folded: none may fold onto an ordinary word of the language (« jé » would rewrite every « je »).
+    assert not set(analysis.ABBREVIATIONS) & {"je", "de", "le", "la", "et", "a", "ou", "en", "un", "une"}
 
 
 def test_sms_speak_expands_in_queries_only():
