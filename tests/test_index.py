@@ -244,6 +244,15 @@ def test_collapsing_double_letters_never_yields_a_stopword_or_negation():
     assert analysis.stem("passe") != "pas" and analysis.stem("passe") == analysis.stem("passer")
 
 
+@pytest.mark.parametrize(
+    "one, other",
+    [("département", "départ"), ("devis", "vous devez"), ("attention", "attente"), ("exclusivement", "exclusion"),
+     ("au-delà", "délai")],
+)
+def test_snowball_collisions_are_split(one, other):
+    assert not set(analysis.analyze(one)) & set(analysis.analyze(other)), (one, other)
+
+
 def test_stem_exceptions_keep_distinct_meanings_apart():
     assert analysis.analyze("virement")[0] != analysis.analyze("viré")[0]
     assert analysis.SYNONYM_PREFIX + "exclusion" in analysis.analyze("on m'a viré du stage")
