@@ -198,6 +198,7 @@ def test_domain_synonyms_meet_on_one_token(words, group):
         (["combien il me reste"], "solde"),
         (["est-ce que je peux encore conduire", "continuer à rouler"], "permisvalide"),
         (["combien vous gardez"], "fraisdossier"),
+        (["le stage m'a rien rapporté", "j'ai pas récupéré de points", "aucun point récupéré"], "pointsnonrecuperes"),
     ],
 )
 def test_everyday_words_name_their_concept(words, group):
@@ -608,7 +609,7 @@ def _bench_cases():
 # Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
 # pinned too, so that a change which fixes one shows here and is recorded.
 KNOWN_MISSES = {
-    "heldout": 2, "heldout2": 2, "heldout3": 2,
+    "heldout": 2, "heldout2": 1, "heldout3": 2,
 }
 # Cases whose answer is not even in the top 3: heldout2's « d'autres formations que la recup de points », since the
 # curators rewrote that entry's question (« Le stage que je cherche n'est pas proposé sur votre site »).
