@@ -199,6 +199,7 @@ def test_domain_synonyms_meet_on_one_token(words, group):
         (["est-ce que je peux encore conduire", "continuer à rouler"], "permisvalide"),
         (["combien vous gardez"], "fraisdossier"),
         (["le stage m'a rien rapporté", "j'ai pas récupéré de points", "aucun point récupéré"], "pointsnonrecuperes"),
+        (["il n'y a plus de dates", "aucun stage dispo", "pas de session"], "pasdedates"),
     ],
 )
 def test_everyday_words_name_their_concept(words, group):
@@ -333,6 +334,9 @@ def test_everyday_words_do_not_name_an_unrelated_concept():
     assert analysis.SYNONYM_PREFIX + "attestation" not in analysis.analyze("j'ai un certificat médical")
     assert analysis.SYNONYM_PREFIX + "annulation" not in analysis.analyze("mon permis est annulé")
     assert analysis.SYNONYM_PREFIX + "corbeille" not in analysis.analyze("mon stage a été supprimé")
+    # Dates or seats available are not the visitor being available.
+    assert analysis.SYNONYM_PREFIX + "disponibilite" not in analysis.analyze("y a-t-il des dates disponibles")
+    assert analysis.SYNONYM_PREFIX + "disponibilite" in analysis.analyze("je ne suis plus disponible ce jour-là")
     # A list of documents or of courses is not the attendance list.
     assert analysis.SYNONYM_PREFIX + "listepresence" not in analysis.analyze("la liste des pièces à fournir")
     assert analysis.SYNONYM_PREFIX + "listepresence" in analysis.analyze("mon nom n'est pas sur la liste de présence")
@@ -609,7 +613,7 @@ def _bench_cases():
 # Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
 # pinned too, so that a change which fixes one shows here and is recorded.
 KNOWN_MISSES = {
-    "heldout": 2, "heldout2": 1, "heldout3": 2,
+    "heldout": 2, "heldout2": 1, "heldout3": 1,
 }
 # Cases whose answer is not even in the top 3: heldout2's « d'autres formations que la recup de points », since the
 # curators rewrote that entry's question (« Le stage que je cherche n'est pas proposé sur votre site »).
