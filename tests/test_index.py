@@ -334,6 +334,9 @@ def test_everyday_words_do_not_name_an_unrelated_concept():
     assert analysis.SYNONYM_PREFIX + "attestation" not in analysis.analyze("j'ai un certificat médical")
     assert analysis.SYNONYM_PREFIX + "annulation" not in analysis.analyze("mon permis est annulé")
     assert analysis.SYNONYM_PREFIX + "corbeille" not in analysis.analyze("mon stage a été supprimé")
+    # Loading one's documents is uploading them, not a page that hangs.
+    assert analysis.SYNONYM_PREFIX + "mouline" not in analysis.analyze("je n'arrive pas à charger mes documents")
+    assert analysis.SYNONYM_PREFIX + "telechargement" in analysis.analyze("je n'arrive pas à charger mes documents")
     # Dates or seats available are not the visitor being available.
     assert analysis.SYNONYM_PREFIX + "disponibilite" not in analysis.analyze("y a-t-il des dates disponibles")
     assert analysis.SYNONYM_PREFIX + "disponibilite" in analysis.analyze("je ne suis plus disponible ce jour-là")
