@@ -334,6 +334,11 @@ def test_everyday_words_do_not_name_an_unrelated_concept():
     assert analysis.SYNONYM_PREFIX + "attestation" not in analysis.analyze("j'ai un certificat médical")
     assert analysis.SYNONYM_PREFIX + "annulation" not in analysis.analyze("mon permis est annulé")
     assert analysis.SYNONYM_PREFIX + "corbeille" not in analysis.analyze("mon stage a été supprimé")
+    # « en cas de retard » is no course case (« case » alone had the stem of « cas »); road safety is no payment security.
+    assert analysis.SYNONYM_PREFIX + "casdestage" not in analysis.analyze("en cas de retard", mode="index")
+    assert analysis.SYNONYM_PREFIX + "casdestage" in analysis.analyze("quel cas cocher")
+    assert analysis.SYNONYM_PREFIX + "securite" not in analysis.analyze("la sécurité routière")
+    assert analysis.SYNONYM_PREFIX + "securite" in analysis.analyze("le paiement est-il sécurisé")
     # Loading one's documents is uploading them, not a page that hangs.
     assert analysis.SYNONYM_PREFIX + "mouline" not in analysis.analyze("je n'arrive pas à charger mes documents")
     assert analysis.SYNONYM_PREFIX + "telechargement" in analysis.analyze("je n'arrive pas à charger mes documents")
