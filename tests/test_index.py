@@ -339,6 +339,12 @@ def test_everyday_words_do_not_name_an_unrelated_concept():
     assert analysis.SYNONYM_PREFIX + "casdestage" in analysis.analyze("quel cas cocher")
     assert analysis.SYNONYM_PREFIX + "securite" not in analysis.analyze("la sécurité routière")
     assert analysis.SYNONYM_PREFIX + "securite" in analysis.analyze("le paiement est-il sécurisé")
+    # « notez que », « notamment » are no exam grade; « pris en charge » is no page loading forever; a phone line is
+    # not « en ligne »; a workstation is no post office.
+    for text, concept in [("notez que vous", "examen"), ("notamment", "examen"), ("pris en charge par le CPF", "mouline"),
+                          ("une ligne téléphonique", "enligne"), ("mon poste de travail", "recommande")]:
+        assert analysis.SYNONYM_PREFIX + concept not in analysis.analyze(text, mode="index"), text
+    assert analysis.SYNONYM_PREFIX + "mouline" in analysis.analyze("la page qui charge indéfiniment")
     # Loading one's documents is uploading them, not a page that hangs.
     assert analysis.SYNONYM_PREFIX + "mouline" not in analysis.analyze("je n'arrive pas à charger mes documents")
     assert analysis.SYNONYM_PREFIX + "telechargement" in analysis.analyze("je n'arrive pas à charger mes documents")
