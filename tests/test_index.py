@@ -345,6 +345,12 @@ def test_everyday_words_do_not_name_an_unrelated_concept():
                           ("une ligne téléphonique", "enligne"), ("mon poste de travail", "recommande")]:
         assert analysis.SYNONYM_PREFIX + concept not in analysis.analyze(text, mode="index"), text
     assert analysis.SYNONYM_PREFIX + "mouline" in analysis.analyze("la page qui charge indéfiniment")
+    # Completing one's file is no full session; taking part and « effectivement » are no group size.
+    for text, concept in [("compléter mon dossier", "complet"), ("mon dossier est complet", "complet"),
+                          ("participer au stage", "participants"), ("effectivement", "participants")]:
+        assert analysis.SYNONYM_PREFIX + concept not in analysis.analyze(text, mode="index"), text
+    assert analysis.SYNONYM_PREFIX + "complet" in analysis.analyze("le stage est affiché complet")
+    assert analysis.SYNONYM_PREFIX + "participants" in analysis.analyze("combien de personnes par stage")
     # Loading one's documents is uploading them, not a page that hangs.
     assert analysis.SYNONYM_PREFIX + "mouline" not in analysis.analyze("je n'arrive pas à charger mes documents")
     assert analysis.SYNONYM_PREFIX + "telechargement" in analysis.analyze("je n'arrive pas à charger mes documents")
