@@ -352,6 +352,7 @@ def test_everyday_words_do_not_name_an_unrelated_concept():
                           ("participer au stage", "participants"), ("effectivement", "participants")]:
         assert analysis.SYNONYM_PREFIX + concept not in analysis.analyze(text, mode="index"), text
     assert analysis.SYNONYM_PREFIX + "complet" in analysis.analyze("le stage est affiché complet")
+    assert analysis.SYNONYM_PREFIX + "complet" in analysis.analyze("annulé ou complet ?")
     assert analysis.SYNONYM_PREFIX + "participants" in analysis.analyze("combien de personnes par stage")
     # Loading one's documents is uploading them, not a page that hangs.
     assert analysis.SYNONYM_PREFIX + "mouline" not in analysis.analyze("je n'arrive pas à charger mes documents")

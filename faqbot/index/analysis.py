@@ -79,6 +79,8 @@ STEM_EXCEPTIONS = {
     # « attente », « exclusivement » and « exclusion », « au-delà » and « délai ».
     "departement": "departement", "departements": "departement", "devis": "devis", "attention": "attention",
     "exclusivement": "exclusivement", "dela": "dela",
+    # « compléter » a file is not a full (« complet ») session.
+    **{form: "completer" for form in "completer completez completons completant completera completerez completeront".split()},
 }
 
 
