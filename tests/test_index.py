@@ -200,6 +200,7 @@ def test_domain_synonyms_meet_on_one_token(words, group):
         (["combien vous gardez"], "fraisdossier"),
         (["le stage m'a rien rapporté", "j'ai pas récupéré de points", "aucun point récupéré"], "pointsnonrecuperes"),
         (["il n'y a plus de dates", "aucun stage dispo", "pas de session"], "pasdedates"),
+        (["rouler avec un permis invalidé", "conduire sans permis", "j'ai continué à conduire sans permis"], "conduiresansdroit"),
     ],
 )
 def test_everyday_words_name_their_concept(words, group):
