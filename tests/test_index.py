@@ -178,12 +178,46 @@ def test_domain_synonyms_meet_on_one_token(words, group):
 
 
 @pytest.mark.parametrize(
+    "words, group",
+    [
+        (["un stage le soir", "stage en soirée", "cours du soir", "stage le dimanche"], "horsjournee"),
+        (["mon compte stagiaire", "mon compte en ligne"], "espacestagiaire"),
+        (["erreur d'adresse mail", "erreur dans mon mail", "mauvais mail"], "adressemailerronee"),
+        (["l'heure d'arrivée", "une arrivée tardive", "arriver après le début"], "retard"),
+        (["il me reste peu de points", "mon capital est presque vide", "plus que 2 points"], "peudepoints"),
+        (["l'historique de mon permis", "historique des points"], "rii"),
+        (["l'établissement", "l'école de conduite", "le prestataire"], "centre"),
+        (["j'ai séché le stage"], "absence"),
+        (["pas réveillé", "panne de réveil"], "retard"),
+        (["je veux mon argent", "revoir mon argent"], "remboursement"),
+        (["avis de réception", "le facteur est passé"], "recommande"),
+        (["cour d'appel", "le JAP", "le SPIP"], "justice"),
+        (["ils ont pris mon permis"], "suspension"),
+        (["je veux plus y aller", "je ne veux plus le faire"], "annulation"),
+        (["pas assez d'inscrits", "trop peu d'inscrits"], "annulationcentre"),
+        (["combien il me reste"], "solde"),
+        (["est-ce que je peux encore conduire", "continuer à rouler"], "permisvalide"),
+        (["combien vous gardez"], "fraisdossier"),
+        (["le stage m'a rien rapporté", "j'ai pas récupéré de points", "aucun point récupéré"], "pointsnonrecuperes"),
+        (["il n'y a plus de dates", "aucun stage dispo", "pas de session"], "pasdedates"),
+        (["rouler avec un permis invalidé", "conduire sans permis", "j'ai continué à conduire sans permis"], "conduiresansdroit"),
+    ],
+)
+def test_everyday_words_name_their_concept(words, group):
+    """How drivers say it in their own words: each form names the concept the FAQ's wording names."""
+    for text in words:
+        assert analysis.SYNONYM_PREFIX + group in analysis.analyze(text), text
+
+
+@pytest.mark.parametrize(
     "text, group",
     [
         ("c'est quoi le RII", "definition"), ("Qu’est-ce que le stage volontaire ?", "definition"),
         ("c koi le cas 3", "definition"), ("kesako", "definition"),
         ("stage de sensibilisation ou de récupération, c'est la même chose ?", "terminologie"),
         ("un stage c'est combien", "prix"), ("ça coûte combien", "prix"),
+        # How often: the one-year-and-a-day rule, not any delay.
+        ("on peut en faire tous les combien", "unanunjour"), ("à quelle fréquence peut-on faire un stage", "unanunjour"),
     ],
 )
 def test_phrases_of_stopwords_still_say_what_is_asked(text, group):
@@ -213,10 +247,33 @@ def test_collapsing_double_letters_never_yields_a_stopword_or_negation():
     assert analysis.stem("passe") != "pas" and analysis.stem("passe") == analysis.stem("passer")
 
 
+@pytest.mark.parametrize(
+    "one, other",
+    [("département", "départ"), ("devis", "vous devez"), ("attention", "attente"), ("exclusivement", "exclusion"),
+     ("au-delà", "délai")],
+)
+def test_snowball_collisions_are_split(one, other):
+    assert not set(analysis.analyze(one)) & set(analysis.analyze(other)), (one, other)
+
+
 def test_stem_exceptions_keep_distinct_meanings_apart():
     assert analysis.analyze("virement")[0] != analysis.analyze("viré")[0]
     assert analysis.SYNONYM_PREFIX + "exclusion" in analysis.analyze("on m'a viré du stage")
     assert analysis.SYNONYM_PREFIX + "exclusion" not in analysis.analyze("remboursement par virement")
+
+
+def test_knowing_is_not_typing_in():
+    # Snowball gives « sais » (je sais) and « saisir » one stem: « je ne sais pas » is no question about a form field.
+    assert analysis.SYNONYM_PREFIX + "saisie" not in analysis.analyze("je ne sais pas quel cas choisir")
+    assert analysis.SYNONYM_PREFIX + "saisie" in analysis.analyze("je n'arrive pas à saisir mon nom")
+
+
+def test_sms_interrogatives_and_glued_pronouns_expand():
+    assert analysis.analyze("jsai pa kel stage", mode="query") == analysis.analyze("je sais pas quel stage", mode="query")
+    assert analysis.analyze("mon permis e ma carte", mode="query") == analysis.analyze("mon permis et ma carte")
+    assert analysis.analyze("cmb de tps pour qqn", mode="query") == analysis.analyze("combien de temps pour quelqu'un")
+    # An SMS key is folded: none may fold onto an ordinary word of the language (« jé » would rewrite every « je »).
+    assert not set(analysis.ABBREVIATIONS) & {"je", "de", "le", "la", "et", "a", "ou", "en", "un", "une"}
 
 
 def test_sms_speak_expands_in_queries_only():
@@ -251,6 +308,69 @@ def test_a_negative_form_vetoes_its_concept():
     terms = analysis.analyze("mon stage a été annulé par le centre")
     assert "~annulationcentre" in terms and "~annulation" not in terms
     assert "~annulation" in analysis.analyze("je veux annuler mon stage")
+
+
+def test_few_points_left_is_not_none_left():
+    assert analysis.SYNONYM_PREFIX + "peudepoints" not in analysis.analyze("je n'ai plus un seul point")
+    assert analysis.SYNONYM_PREFIX + "peudepoints" not in analysis.analyze("j'ai perdu 2 points")
+
+
+def test_a_proof_asked_by_the_employer_is_the_attendance_certificate():
+    # Combination (thesaurus `implied_by`): the employer and a proof or certificate, named close together.
+    assert analysis.SYNONYM_PREFIX + "justificatifabsence" in analysis.analyze("mon patron me demande une preuve")
+    assert analysis.SYNONYM_PREFIX + "justificatifabsence" in analysis.analyze("une attestation pour le boulot")
+    assert analysis.SYNONYM_PREFIX + "justificatifabsence" not in analysis.analyze("une preuve de paiement")
+
+
+def test_everyday_words_do_not_name_an_unrelated_concept():
+    # « dès réception de la lettre » is receiving a letter, not the hotel's reception desk (the course's room);
+    # a bank is no course centre; oversleeping is no case of force majeure.
+    assert analysis.SYNONYM_PREFIX + "salle" not in analysis.analyze("dès réception de la lettre 48N")
+    assert analysis.SYNONYM_PREFIX + "centre" not in analysis.analyze("mon établissement bancaire")
+    assert analysis.SYNONYM_PREFIX + "forcemajeure" not in analysis.analyze("panne de réveil")
+    # A sick note is no court ruling (« arrêt ») nor the course's certificate; a cancelled licence is not the
+    # visitor cancelling; a cancelled course is not a document deleted.
+    assert analysis.SYNONYM_PREFIX + "jurisprudence" not in analysis.analyze("je suis en arrêt maladie")
+    assert analysis.SYNONYM_PREFIX + "sante" in analysis.analyze("j'ai un arrêt de travail")
+    assert analysis.SYNONYM_PREFIX + "attestation" not in analysis.analyze("j'ai un certificat médical")
+    assert analysis.SYNONYM_PREFIX + "annulation" not in analysis.analyze("mon permis est annulé")
+    assert analysis.SYNONYM_PREFIX + "corbeille" not in analysis.analyze("mon stage a été supprimé")
+    # « en cas de retard » is no course case (« case » alone had the stem of « cas »); road safety is no payment security.
+    assert analysis.SYNONYM_PREFIX + "casdestage" not in analysis.analyze("en cas de retard", mode="index")
+    assert analysis.SYNONYM_PREFIX + "casdestage" in analysis.analyze("quel cas cocher")
+    assert analysis.SYNONYM_PREFIX + "securite" not in analysis.analyze("la sécurité routière")
+    assert analysis.SYNONYM_PREFIX + "securite" in analysis.analyze("le paiement est-il sécurisé")
+    # « notez que », « notamment » are no exam grade; « pris en charge » is no page loading forever; a phone line is
+    # not « en ligne »; a workstation is no post office.
+    for text, concept in [("notez que vous", "examen"), ("notamment", "examen"), ("pris en charge par le CPF", "mouline"),
+                          ("une ligne téléphonique", "enligne"), ("mon poste de travail", "recommande")]:
+        assert analysis.SYNONYM_PREFIX + concept not in analysis.analyze(text, mode="index"), text
+    assert analysis.SYNONYM_PREFIX + "mouline" in analysis.analyze("la page qui charge indéfiniment")
+    # Points taken off the licence are no licence suspension.
+    assert analysis.SYNONYM_PREFIX + "suspension" not in analysis.analyze("les points sont retirés du permis")
+    # Completing one's file is no full session; taking part and « effectivement » are no group size.
+    for text, concept in [("compléter mon dossier", "complet"), ("mon dossier est complet", "complet"),
+                          ("participer au stage", "participants"), ("effectivement", "participants")]:
+        assert analysis.SYNONYM_PREFIX + concept not in analysis.analyze(text, mode="index"), text
+    assert analysis.SYNONYM_PREFIX + "complet" in analysis.analyze("le stage est affiché complet")
+    assert analysis.SYNONYM_PREFIX + "complet" in analysis.analyze("annulé ou complet ?")
+    assert analysis.SYNONYM_PREFIX + "participants" in analysis.analyze("combien de personnes par stage")
+    # Loading one's documents is uploading them, not a page that hangs.
+    assert analysis.SYNONYM_PREFIX + "mouline" not in analysis.analyze("je n'arrive pas à charger mes documents")
+    assert analysis.SYNONYM_PREFIX + "telechargement" in analysis.analyze("je n'arrive pas à charger mes documents")
+    # Dates or seats available are not the visitor being available.
+    assert analysis.SYNONYM_PREFIX + "disponibilite" not in analysis.analyze("y a-t-il des dates disponibles")
+    assert analysis.SYNONYM_PREFIX + "disponibilite" in analysis.analyze("je ne suis plus disponible ce jour-là")
+    # A list of documents or of courses is not the attendance list.
+    assert analysis.SYNONYM_PREFIX + "listepresence" not in analysis.analyze("la liste des pièces à fournir")
+    assert analysis.SYNONYM_PREFIX + "listepresence" in analysis.analyze("mon nom n'est pas sur la liste de présence")
+
+
+def test_an_email_address_is_not_the_place_of_the_course():
+    assert analysis.SYNONYM_PREFIX + "adresse" not in analysis.analyze("mon adresse mail est fausse")
+    assert analysis.SYNONYM_PREFIX + "adresse" not in analysis.analyze("j'ai changé d'adresse")
+    assert analysis.SYNONYM_PREFIX + "adresse" not in analysis.analyze("la lettre est partie à mon ancienne adresse")
+    assert analysis.SYNONYM_PREFIX + "adresse" in analysis.analyze("l'adresse du stage")
 
 
 def test_a_concept_is_read_once_over_overlapping_forms():
@@ -293,6 +413,17 @@ def test_glued_particle_is_split(corrector):
     assert corrector.correct("lannulation").text == "l'annulation"
 
 
+def test_a_glued_particle_is_split_even_when_the_faq_has_the_glued_spelling():
+    # A FAQ variant typed the visitors' way (« linscription ») must not keep the glued word whole, nor its misspelling;
+    # a real French word that starts like a particle stays a word.
+    corrector = Corrector({"inscription": ("inscription", 30), "linscription": ("linscription", 1),
+                           "avantage": ("avantage", 2)}, set())
+    assert corrector.correct_word("linscription") == "l'inscription"
+    assert corrector.correct_word("linscripsion") == "l'inscription"
+    assert corrector.correct_word("davantage") is None
+    assert corrector.correct_word("narrive") is None  # SMS-speak, expanded by the analyzer as written in the thesaurus
+
+
 def test_correction_leaves_short_words_codes_and_real_words(corrector):
     for text in ("cas", "48sl", "48NN", "2025", "reviennent", "femme"):
         assert corrector.correct(text).changed is False, text
@@ -310,7 +441,7 @@ def test_sms_k_for_qu_is_read_as_qu_never_as_another_word(service, typed, meant)
     outcome = service.correct(f"une {typed} sur mon stage")
     assert "gestion" not in outcome.text
     assert analysis.stem("question") in analysis.analyze(outcome.text) or meant is None
-    assert service.corrector.correct_word("kelle") == "quelle"
+    assert service.corrector.correct_word("kelconque") == "quelconque"  # « kelle » etc. are in the SMS table
 
 
 @pytest.mark.parametrize(
@@ -506,7 +637,7 @@ def _bench_cases():
 # Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
 # pinned too, so that a change which fixes one shows here and is recorded.
 KNOWN_MISSES = {
-    "heldout": 2, "heldout2": 2, "heldout3": 3,
+    "heldout": 2, "heldout2": 1, "heldout3": 1,
 }
 # Cases whose answer is not even in the top 3: heldout2's « d'autres formations que la recup de points », since the
 # curators rewrote that entry's question (« Le stage que je cherche n'est pas proposé sur votre site »).

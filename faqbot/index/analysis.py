@@ -22,7 +22,7 @@ from ..content.thesaurus import fold as _thesaurus_fold
 from ..content.thesaurus import load_thesaurus
 
 # Bump when the chain changes in a way that needs a reindex (the index folder name includes it).
-ANALYZER_VERSION = "fr-5"
+ANALYZER_VERSION = "fr-7"
 
 APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 # A word keeps its inner apostrophes and digits ("aujourd'hui", "48SI"); hyphens and everything else split.
@@ -75,6 +75,12 @@ def normalise_apostrophes(text: str) -> str:
 STEM_EXCEPTIONS = {
     "virement": "virement", "virements": "virement", "delit": "delit", "delits": "delit", "euros": "euro",
     **{form: "attester" for form in "atteste attestes attestent attester attestez attestait attestant".split()},
+    # Snowball also joins « département » and « départ » (anticipé), « devis » and « devez », « attention » and
+    # « attente », « exclusivement » and « exclusion », « au-delà » and « délai ».
+    "departement": "departement", "departements": "departement", "devis": "devis", "attention": "attention",
+    "exclusivement": "exclusivement", "dela": "dela",
+    # « compléter » a file is not a full (« complet ») session.
+    **{form: "completer" for form in "completer completez completons completant completera completerez completeront".split()},
 }
 
 
@@ -93,6 +99,8 @@ IRREGULAR_FORMS: dict[str, str] = {
     **_forms("prendre", "pris prise prend prends prennent prendra prenez"),
     **_forms("mettre", "mis mise mets met mettent mettra"),
     **_forms("ouvrir", "ouvert ouverte ouvre ouvrent"),
+    # « je sais » is knowing, not « saisir » (Snowball gives "sais" to both).
+    **_forms("savoir", "sais sait savent savez savons saurai saura saurais saurait sauriez"),
     # Snowball gives "envoi" for "envoyer" but "envoy" for "envoyé".
     **_forms("envoyer", "envoye envoyee envoyes envoyees envoyons envoyait envoyant"),
     **_forms("transmettre", "transmis transmise transmises transmet transmets transmettent transmettra"),

@@ -102,13 +102,24 @@ class Corrector:
     def correct_word(self, word: str) -> str | None:
         """The corrected spelling of one word (no elision), or None to leave it as typed."""
         folded = analysis.fold(analysis.normalise_apostrophes(word))
-        if len(folded) < MIN_LENGTH or not folded.isalpha() or self.is_known(folded):
+        if len(folded) < MIN_LENGTH or not folded.isalpha():
             return None
-        for particle in _GLUED_PARTICLES:
-            rest = folded[len(particle):]
-            # "cetre" is "centre" mistyped, not "c'être": a glued particle comes before a content word.
-            if folded.startswith(particle) and len(rest) >= 4 and rest in self.vocabulary and rest not in analysis.STOPWORDS:
-                return particle + "'" + self.vocabulary[rest][0]
+        glued = self._unglued(folded)
+        # A glued particle is read even when the FAQ itself holds the glued spelling (a variant written the way
+        # visitors type, « linscription »): the word then counts as « inscription » everywhere else. Not for real
+        # French words (« davantage » is not « d'avantage »).
+        if glued is not None and folded not in self._french and folded not in analysis.ABBREVIATIONS:
+            return glued
+        if self.is_known(folded):
+            return None
+        corrected = self._closest(folded)
+        # « linscripsion » sounds like the FAQ's own « linscription »: that is « l'inscription » too.
+        if corrected is not None and analysis.fold(corrected) not in self._french:
+            return self._unglued(analysis.fold(corrected)) or corrected
+        return corrected
+
+    def _closest(self, folded: str) -> str | None:
+        """The FAQ word an unknown word most likely stands for (SMS « k », sound, then edit distance)."""
         # Phonetic SMS spelling: "k" for "qu" ("kestion" is "question", never "gestion"; "kelle", "pourkoi").
         if "k" in folded:
             phonetic = folded.replace("k", "qu")
@@ -137,6 +148,15 @@ class Corrector:
             ),
         )
         return self.vocabulary[best[0]][0]
+
+    def _unglued(self, folded: str) -> str | None:
+        """« l'inscription » for « linscription »: a particle glued to a word of the FAQ (apostrophe skipped)."""
+        for particle in _GLUED_PARTICLES:
+            rest = folded[len(particle):]
+            # "cetre" is "centre" mistyped, not "c'être": a glued particle comes before a content word.
+            if folded.startswith(particle) and len(rest) >= 4 and rest in self.vocabulary and rest not in analysis.STOPWORDS:
+                return particle + "'" + self.vocabulary[rest][0]
+        return None
 
     def correct(self, text: str) -> Correction:
         pieces, last, changed = [], 0, False
