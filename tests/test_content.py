@@ -124,6 +124,9 @@ def test_dangling_announcements_are_not_served():
     assert strip("Texte.\n\n**Exemple concret :**\n\n**À vérifier :**") == "Texte."
     assert strip("**Important :**\n\nLe délai est fixe.") == "**Important :**\n\nLe délai est fixe."
     assert strip("Voici les étapes à suivre :\n\n1. Un\n2. Deux") == "Voici les étapes à suivre :\n\n1. Un\n2. Deux"
+    # A short sentence is not a label: what to bring is still said when the lost list's headings are dropped.
+    bring = "Le jour J, il est essentiel d’apporter :\n\n**Une pièce d’identité :**\n\n**Votre permis :**\n\n**Sur place :**\n\nArrivez tôt."
+    assert strip(bring) == "Le jour J, il est essentiel d’apporter…\n\n**Sur place :**\n\nArrivez tôt."
 
 
 def test_line_ranges():

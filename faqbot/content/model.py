@@ -173,6 +173,15 @@ def resolve_links(markdown: str, links: dict[str, str]) -> str:
 # A longer sentence ("vous pourrez participer en fournissant les documents suivants :") keeps its meaning and
 # ends with "…" instead (the page then says the answer is incomplete and points to the contact form).
 LABEL_LENGTH = 60
+LABEL_WORDS = 4
+
+
+def _is_label(line: str) -> bool:
+    """A heading (« **Exemple concret :** ») or a few words (« Pour cela : »), not a sentence that says something
+    (« Le jour de votre stage, il est essentiel d’apporter : » keeps its meaning even without its list)."""
+    text = line.strip().strip("*").strip()
+    bold = line.strip().startswith("**")
+    return len(text) <= LABEL_LENGTH and (bold or len(text.split()) <= LABEL_WORDS)
 
 
 def _announces(line: str) -> bool:
@@ -192,9 +201,12 @@ def strip_dangling_announcements(markdown: str) -> str:
             kept.append(paragraph)
             continue
         # Dangling: nothing follows, a list was announced and prose follows, or a label is followed by another label.
-        is_label = len(lines[0].strip("* ")) <= LABEL_LENGTH
+        is_label = _is_label(lines[0])
         next_is_label = len(following.splitlines()) == 1 and _announces(following)
-        if not (announces_list(lines[0]) or not following or (is_label and next_is_label)):
+        after = paragraphs[index + 2].strip() if index + 2 < len(paragraphs) else ""
+        # A heading right after this one that has lost its own content: what this one announced is gone too.
+        next_is_empty_label = next_is_label and (not after or (len(after.splitlines()) == 1 and _announces(after)))
+        if not (announces_list(lines[0]) or not following or (is_label and next_is_label) or next_is_empty_label):
             kept.append(paragraph)
             continue
         if not is_label:
