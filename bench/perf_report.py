@@ -107,6 +107,7 @@ def scale(labels: list[str]) -> str:
 
 def tickets(labels: list[str]) -> str:
     rows = []
+    as_run: dict[str, list[str]] = {}
     for label in labels:
         run = load("tickets_http", label)
         if not run:
@@ -118,13 +119,14 @@ def tickets(labels: list[str]) -> str:
                          f"**{b['per_s_ratio']:.2f}**",
                          f"{f['acknowledged']} / {rc['rows']} / {rc['acknowledged_missing_or_wrong_ref']} / "
                          f"{rc['stored_twice']}", f"{b['load_before'][0]} → {b['load_after'][0]}", b["calibration_ms"]])
-        last = run
+        as_run.setdefault(f"{run['gunicorn']['as_run']}; {run['client']}; CONTACT_RATE_WINDOW "
+                          f"{run['contact_rate_window_s']} s", []).append(label)
     if not rows:
         return ""
     return table("`POST /api/tickets`, faqbot next to the floor (framework + one insert)",
                  ["run", "faqbot tickets/s", "p50 ms", "p95 ms", "floor/s", "p50 ms", "p95 ms", "faqbot/floor",
                   "acknowledged / rows / missing / twice", "load", "calibration ms"], rows) + \
-        f"\nAs run — {last['gunicorn']['as_run']}; {last['client']}; CONTACT_RATE_WINDOW {last['contact_rate_window_s']} s.\n"
+        "\nAs run — " + "; ".join(f"{', '.join(labels)}: {text}" for text, labels in as_run.items()) + ".\n"
 
 
 def main() -> None:
