@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from babel.dates import format_time
 
 from .deadlines import PARIS, Transfer, assess_retraction, format_paris_datetime, paris_date
 from .problems import Problem
 from .reasons import N_
+from .submitted import Submission
 
-if TYPE_CHECKING:
-    from .submission import Submission
-
-Check = Callable[["Submission", dt.datetime], "Problem | None"]
+Check = Callable[[Submission, dt.datetime], "Problem | None"]
 CHECKS: dict[str, Check] = {}
 # Facts a check computes for the ticket (e.g. the deadlines), by the same name.
 FACTS: dict[str, Callable[["Submission", dt.datetime], dict[str, Any]]] = {}

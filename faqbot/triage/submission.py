@@ -14,8 +14,9 @@ from typing import Any
 from .checks import CHECKS
 from .fields import REQUIRED, parse_field
 from .problems import Problem
-from .reasons import N_, Field, Reason, get_reason
+from .reasons import N_, Field, get_reason
 from .redaction import redact_cards
+from .submitted import Submission
 
 MAX_MESSAGE = 5000
 MAX_NAME = 200
@@ -23,20 +24,6 @@ _IDENTITY = (
     Field("name", N_("Nom et prénom"), "text", max_length=MAX_NAME),
     Field("email", N_("Adresse e-mail pour vous répondre"), "email", max_length=254),
 )
-
-
-@dataclass(frozen=True)
-class Submission:
-    """A validated submission: typed values, free text already redacted."""
-
-    reason: Reason
-    name: str
-    email: str
-    message: str
-    confirmations: frozenset[str]
-    values: dict[str, Any]
-    faq_seen: tuple[str, ...] = ()
-    redactions: int = 0
 
 
 @dataclass
