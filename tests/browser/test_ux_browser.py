@@ -116,7 +116,8 @@ def test_contact_flow_with_the_keyboard_alone_and_focus_on_the_refusal(ux_server
     _tab_to(page, "form.contact-form button[type='submit']")
     page.keyboard.press("Enter")
     page.locator(".error-summary").wait_for()
-    assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
+    # autofocus applies once the document is parsed: wait for it (fails after 5 s if focus never lands there).
+    page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('error-summary')", timeout=5000)
     # From the summary, one Tab and Enter reach the unticked box; Space ticks it.
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
@@ -258,7 +259,7 @@ def test_widget_on_another_origin_with_the_keyboard_search_entry_and_contact(ux_
     frame.locator("form.contact-form").wait_for()
     frame.get_by_role("button", name="Envoyer ma demande").click()
     frame.locator(".error-summary").wait_for()  # nothing filled: refused, in French, focus on the summary
-    assert panel.evaluate("() => document.activeElement.classList.contains('error-summary')")
+    panel.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('error-summary')", timeout=5000)
     frame.locator("#c_aucune_reponse_faq").check()
     frame.locator("#name").fill("Inès Robert")
     frame.locator("#email").fill("ines.robert@example.test")
