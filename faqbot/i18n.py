@@ -26,35 +26,44 @@ def format_paris(value: dt.datetime | None, pattern: str = "EEEE d MMMM y 'à' H
     return babel_format_datetime(value, pattern, tzinfo=PARIS_TZ, locale=LOCALE)
 
 
+def _format_typed(field, value) -> str:
+    """A reason field's typed value as a French reader expects it (one formatter for stored and typed values)."""
+    from babel.numbers import format_decimal
+
+    if field.choices:
+        return next((_(label) for code, label in field.choices if code == value), str(value))
+    if isinstance(value, dt.datetime):
+        return format_paris(value)
+    if isinstance(value, dt.date):
+        return babel_format_date(value, "EEEE d MMMM y", locale=LOCALE)
+    if isinstance(value, Decimal):
+        # Amounts are the only numbers the reasons ask for (their labels say « (€) »).
+        if "€" in str(field.label) or field.id.startswith("montant") or field.type != "number":
+            return format_currency(value, "EUR", locale=LOCALE)
+        return format_decimal(value, locale=LOCALE)
+    return str(value)
+
+
 def format_field_value(field, value) -> str:
     """A reason field's stored value (ISO date, UTC instant, "229.00", choice code) as a French reader expects it.
 
-    « vendredi 4 décembre 2026 », « jeudi 26 novembre 2026 à 02:56 » (Paris time), « 229,00 € ».
+    « vendredi 4 décembre 2026 », « jeudi 26 novembre 2026 à 02:56 » (Paris time), « 229,00 € »; anything else
+    (free text, a value that does not parse) as stored.
     """
-    from decimal import Decimal, InvalidOperation
-
-    from babel.dates import format_date
-    from babel.numbers import format_currency, format_decimal
-    from flask_babel import gettext
+    from decimal import InvalidOperation
 
     try:
-        if field.choices:
-            return next((gettext(label) for code, label in field.choices if code == value), str(value))
         if field.type == "date" and isinstance(value, str):
-            return format_date(dt.date.fromisoformat(value), "EEEE d MMMM y", locale=LOCALE)
-        if field.type == "datetime" and isinstance(value, str):
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=dt.timezone.utc)
-            return format_paris(parsed)
-        if field.type == "number" and isinstance(value, (str, int, float, Decimal)):
-            number = Decimal(str(value))
-            # Amounts are the only numbers the reasons ask for (their labels say « (€) »).
-            if "€" in str(field.label) or field.id.startswith("montant"):
-                return format_currency(number, "EUR", locale=LOCALE)
-            return format_decimal(number, locale=LOCALE)
+            value = dt.date.fromisoformat(value)
+        elif field.type == "datetime" and isinstance(value, str):
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.timezone.utc)
+        elif field.type == "number" and isinstance(value, (str, int, float)):
+            value = Decimal(str(value))
     except (ValueError, InvalidOperation):
-        pass
+        return str(value)
+    return _format_typed(field, value)
 
 
 def field_value(field, raw) -> str:
@@ -67,16 +76,7 @@ def field_value(field, raw) -> str:
     value, problem = parse_field(field, raw)
     if problem is not None or value is None:
         return str(raw)
-    if field.type == "choice":
-        labels = dict(field.choices)
-        return _(labels[value]) if value in labels else str(value)
-    if isinstance(value, dt.datetime):
-        return format_paris(value)
-    if isinstance(value, dt.date):
-        return babel_format_date(value, "EEEE d MMMM y", locale=LOCALE)
-    if isinstance(value, Decimal):
-        return format_currency(value, "EUR", locale=LOCALE)
-    return str(value)
+    return _format_typed(field, value)
 
 
 def init_app(app) -> None:

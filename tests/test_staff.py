@@ -697,3 +697,15 @@ def test_ticket_page_shows_values_and_computed_facts_in_french(db, agent_client)
     assert "Débité(e), mais ni e-mail ni SMS de confirmation" in page
     listing = agent_client.get("/staff/tickets").get_data(as_text=True)
     assert "Débité(e), mais ni e-mail ni SMS de confirmation" in listing and "<td>debit-sans-confirmation</td>" not in listing
+
+
+def test_stored_free_text_and_unparsable_values_are_shown_as_stored(app):
+    """The formatter of stored values returns text for every field type, never None (a merge had lost its return)."""
+    from faqbot.i18n import format_field_value
+    from faqbot.triage.reasons import REASONS
+
+    fields = {f.type: f for reason in REASONS for f in reason.fields}
+    with app.test_request_context():
+        assert format_field_value(fields["text"], "Paiement refusé à l’étape 3") == "Paiement refusé à l’étape 3"
+        assert format_field_value(fields["date"], "pas une date") == "pas une date"
+        assert format_field_value(fields["date"], "2026-12-04") == "vendredi 4 décembre 2026"
