@@ -74,6 +74,8 @@ class Throttle(Protocol):
         self, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime, session=None
     ) -> Verdict: ...
 
+    def peek(self, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime, session) -> Verdict | None: ...
+
     def reset(self, bucket: str, key: str) -> None: ...
 
 
@@ -113,24 +115,40 @@ class DatabaseThrottle(_Hashing):
         with self.database.transaction() as own:
             return self._check_and_hit(own, bucket, key, limit, _as_timedelta(window), now)
 
+    def peek(self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime, session) -> Verdict | None:
+        """The refusal the committed counts already give, read in `session` without any lock; None when one more
+        may fit (then `check_and_hit` decides, under its lock).
+
+        Counts only grow until their slice leaves the window, so a refusal read here is the one the locked check
+        would give at this instant: a client over its limit is refused without a write transaction.
+        """
+        window = _as_timedelta(window)
+        rows = session.execute(
+            select(ThrottleHit.at, ThrottleHit.count)
+            .where(ThrottleHit.bucket == bucket, ThrottleHit.key == self._hash(key), ThrottleHit.at >= now - window)
+            .order_by(ThrottleHit.at)
+        ).all()
+        return _verdict([(row.at, row.count) for row in rows], limit, window, now)
+
     def _check_and_hit(self, session, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime) -> Verdict:
         hashed = self._hash(key)
         start = now - window
         if session.get_bind().dialect.name == "postgresql":
             lock_id = int.from_bytes(hashlib.sha256(f"{bucket}:{hashed}".encode()).digest()[:8], "big", signed=True)
             session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
-        if random.randrange(_PURGE_ONE_IN) == 0:  # other keys' leftovers, in the same transaction
-            session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.at < start))
-        else:
-            session.execute(
-                delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at < start)
-            )
-        # At most SLICES_PER_WINDOW + 1 rows: the read never grows with traffic.
+        # Every row of the key: at most SLICES_PER_WINDOW + 1 live ones plus the few that expired since its last
+        # attempt, deleted below. The read never grows with traffic.
         rows = session.execute(
             select(ThrottleHit.id, ThrottleHit.at, ThrottleHit.count)
-            .where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed, ThrottleHit.at >= start)
+            .where(ThrottleHit.bucket == bucket, ThrottleHit.key == hashed)
             .order_by(ThrottleHit.at)
         ).all()
+        expired = [row.id for row in rows if row.at < start]
+        rows = [row for row in rows if row.at >= start]
+        if random.randrange(_PURGE_ONE_IN) == 0:  # other keys' leftovers, in the same transaction
+            session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.at < start))
+        elif expired:
+            session.execute(delete(ThrottleHit).where(ThrottleHit.id.in_(expired)))
         refused = _verdict([(row.at, row.count) for row in rows], limit, window, now)
         if refused is not None:
             return refused
@@ -217,6 +235,10 @@ class RedisThrottle(_Hashing):
         )
         refused = _verdict(pairs, limit, window, now)  # a Verdict is falsy when refused: no `or` here
         return refused if refused is not None else Verdict(False, 1, int(count))
+
+    def peek(self, bucket: str, key: str, limit: int, window: dt.timedelta | int, now: dt.datetime, session=None) -> Verdict | None:
+        """No early refusal: the Lua script is one round trip and takes no database lock."""
+        return None
 
     def reset(self, bucket: str, key: str) -> None:
         self.client.delete(self._key(bucket, key))

@@ -1,7 +1,9 @@
 """Test builders shared by every area: rows with sensible defaults, overridable field by field."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
 from typing import Any
 
 from faqbot.db import Database, utcnow
@@ -103,3 +105,42 @@ def valid_submission(reason_id: str, now: dt.datetime | None = None, **overrides
     }
     data.update(overrides)
     return data
+
+
+@contextlib.contextmanager
+def recorded_transactions(engine):
+    """Every transaction's statements as run (the BEGIN itself on SQLite), from SQLAlchemy's events, while inside."""
+    import sqlalchemy as sa
+
+    transactions: list[list[str]] = []
+    sqlite = engine.dialect.name == "sqlite"  # db.py emits BEGIN [IMMEDIATE] itself: that statement opens one
+
+    def on_begin(connection):
+        if not sqlite:
+            connection.info["statements"] = statements = []
+            transactions.append(statements)
+
+    def on_execute(connection, _cursor, statement, *_args):
+        statement = " ".join(statement.split())
+        if sqlite and statement.startswith("BEGIN"):
+            connection.info["statements"] = []
+            transactions.append(connection.info["statements"])
+        connection.info.setdefault("statements", []).append(statement)
+
+    sa.event.listen(engine, "begin", on_begin)
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield transactions
+    finally:
+        sa.event.remove(engine, "begin", on_begin)
+        sa.event.remove(engine, "before_cursor_execute", on_execute)
+
+
+def writes(statements: list[str]) -> set[str]:
+    """The tables these statements insert into, update or delete from."""
+    tables = set()
+    for statement in statements:
+        match = re.match(r"(?:INSERT INTO|UPDATE|DELETE FROM) (\w+)", statement)
+        if match:
+            tables.add(match.group(1))
+    return tables

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
-from builders import valid_submission
+from backends import BACKENDS
+from builders import recorded_transactions, valid_submission, writes
 from cryptography.fernet import Fernet
 
 from faqbot.db import utcnow
@@ -463,29 +464,40 @@ def test_the_form_refuses_a_key_reused_for_another_submission(app, client, db, c
     assert count(db, Ticket) == 1
 
 
-def test_a_submission_is_one_database_transaction(make_app):
-    """Idempotency lookup, submission count, the ticket and its queued acknowledgment: one transaction (was three).
-
-    The outbox's sender runs apart (here `cron`: only `faqbot mail send`), so only the request's own work is counted.
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_submission_is_one_short_write_transaction(make_app, backend):
+    """The ticket, its event, its deflection, its queued acknowledgment and the submission count: one write
+    transaction; the idempotency lookup and the limiter's early check are a read before it (on SQLite a deferred
+    BEGIN: no write lock). The sender runs apart (`cron`), so only the request's own work is counted.
     """
-    import sqlalchemy as sa
-
-    app = make_app("sqlite", MAIL_DELIVERY="cron", FAQ_WATCH=False)  # no periodic look at the FAQ in the count
+    app = make_app(backend, MAIL_DELIVERY="cron", FAQ_WATCH=False)  # no periodic look at the FAQ in the count
     client = app.test_client()
-
-    engine = app.extensions["faqbot.db"].engine
-    begins = []
-
-    def count_begin(_connection):
-        begins.append(1)
-
-    sa.event.listen(engine, "begin", count_begin)
-    try:
-        response = client.post("/api/tickets", json=valid_submission("autre", idempotency_key="une-transaction-01"))
-    finally:
-        sa.event.remove(engine, "begin", count_begin)
+    with recorded_transactions(app.extensions["faqbot.db"].engine) as transactions:
+        response = client.post("/api/tickets", json=valid_submission("autre"),
+                               headers={"Idempotency-Key": "une-transaction-01"})
     assert response.status_code == 201
-    assert len(begins) == 1
+    writing = [statements for statements in transactions if writes(statements)]
+    assert len(writing) == 1, transactions
+    assert writes(writing[0]) == {"ticket", "ticket_event", "deflection", "outbox_message", "throttle_hit"}
+    assert not any(s.startswith("SAVEPOINT") for s in writing[0])
+    # The write transaction starts at the inserts: the lookups ran before it, in the read.
+    first = next(s for s in writing[0] if not s.startswith("BEGIN"))
+    assert first.startswith("INSERT INTO "), writing[0]
+    assert len(transactions) == 2, transactions
+    reading = next(statements for statements in transactions if statements is not writing[0])
+    assert all(s.startswith(("BEGIN", "SELECT")) for s in reading), reading
+    if backend == "sqlite":
+        assert writing[0][0] == "BEGIN IMMEDIATE" and reading[0] == "BEGIN", transactions
+
+    # A replay is one read and nothing written; a client over its limit is refused by a read too.
+    with recorded_transactions(app.extensions["faqbot.db"].engine) as transactions:
+        replay = client.post("/api/tickets", json=valid_submission("autre"), headers={"Idempotency-Key": "une-transaction-01"})
+        app.config["CONTACT_RATE_LIMIT"] = 1
+        refused = client.post("/api/tickets", json=valid_submission("autre"), headers={"Idempotency-Key": "une-transaction-02"})
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert refused.status_code == 429
+    assert len(transactions) == 2
+    assert not any(writes(statements) for statements in transactions), transactions
 
 
 def test_honeypot_and_fast_posts_get_the_thank_you_page_and_store_nothing(make_app):

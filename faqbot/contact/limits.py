@@ -18,21 +18,26 @@ from ..triage.reasons import N_
 BUCKET = "contact"
 
 
+def _limit() -> tuple[str, int, dt.timedelta]:
+    config = current_app.config
+    return (request.remote_addr or "inconnue", int(config["CONTACT_RATE_LIMIT"]),
+            dt.timedelta(seconds=int(config["CONTACT_RATE_WINDOW"])))
+
+
 def count_submission(session=None) -> Verdict:
     """Count one submission that passed validation (what would create a ticket and send an e-mail).
 
     With `session`, the database store counts inside that transaction (the ticket's own): one transaction per
     ticket, and a ticket that fails to store is not counted.
     """
-    config = current_app.config
-    return throttle_for(current_app).check_and_hit(
-        BUCKET,
-        request.remote_addr or "inconnue",
-        int(config["CONTACT_RATE_LIMIT"]),
-        dt.timedelta(seconds=int(config["CONTACT_RATE_WINDOW"])),
-        utcnow(),
-        session=session,
-    )
+    client, limit, window = _limit()
+    return throttle_for(current_app).check_and_hit(BUCKET, client, limit, window, utcnow(), session=session)
+
+
+def already_refused(session) -> Verdict | None:
+    """The refusal this client's committed count already gives (a read, no lock); None: `count_submission` decides."""
+    client, limit, window = _limit()
+    return throttle_for(current_app).peek(BUCKET, client, limit, window, utcnow(), session)
 
 
 def too_many(verdict: Verdict) -> Problem:

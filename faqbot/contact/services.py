@@ -12,16 +12,17 @@ from .. import knowledge
 from ..content import Entry, Faq
 from ..db import utcnow
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..models import Ticket
 from ..throttle import Verdict
-from ..triage import Problem, Reason, Submission, create_ticket
+from ..triage import Problem, Reason, Submission
 from ..triage.reasons import N_
 from ..triage.fields import parse_datetime
 from ..triage.model import ReasonModel
 from ..triage.redaction import redact_cards
 from ..triage.suggest import Suggestion, default_model, suggest, suggest_by_rules
-from ..triage.tickets import MAX_IDEMPOTENCY_KEY, Created, record_deflection
+from ..triage.tickets import MAX_IDEMPOTENCY_KEY, new_ticket, record_deflection, store_ticket
 from . import limits
 
 
@@ -125,51 +126,75 @@ def key_reused() -> Problem:
     )
 
 
+class _Refused(Exception):
+    """Raised inside the ticket's transaction when the limiter refuses: the ticket is rolled back."""
+
+    def __init__(self, verdict: Verdict):
+        super().__init__("throttled")
+        self.verdict = verdict
+
+
+def _replay(existing: Ticket, submission: Submission) -> Outcome:
+    return Outcome("replayed" if same_submission(existing, submission) else "conflict", existing)
+
+
 def submit(submission: Submission, *, idempotency_key: str | None, source: str) -> Outcome:
     """The one submission service of the HTML form and the API.
 
-    One transaction: the idempotency lookup, the submission count (database store) and the ticket with its event
-    and deflection. A key already used by the same submission replays its ticket (not counted, no second e-mail);
-    by a different one it is refused — never another visitor's ticket. Then the acknowledgment, after the commit.
+    1. A read (no write lock): the idempotency lookup and the limiter's committed count. A key already used by
+       the same submission replays its ticket (not counted, no second e-mail); by a different one it is refused
+       — never another visitor's ticket. A client already over its limit is refused here, without writing.
+    2. The ticket built outside any transaction (reference, facts, IBAN encryption).
+    3. One short write transaction: the ticket with its event and deflection, its acknowledgment queued in the
+       outbox, and the submission counted last (PostgreSQL holds the limiter's lock only until the commit right
+       after). A refusal rolls the ticket back; a key stored meanwhile by another worker (the unique index says
+       so) rolls everything back, the count too, and replays that ticket.
+    The sender builds and sends the acknowledgment after the commit.
     """
     database = current_app.extensions["faqbot.db"]
-    with database.transaction() as session:
+    with database.read() as session:
         if idempotency_key:
             existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
             if existing is not None:
-                return Outcome("replayed" if same_submission(existing, submission) else "conflict", existing)
-        verdict = limits.count_submission(session)
-        if not verdict.allowed:
-            return Outcome("throttled", verdict=verdict)
-        created = create_ticket(
-            session,
-            submission,
-            now=now(),
-            iban_key=current_app.config["IBAN_KEY"],
-            idempotency_key=idempotency_key,
-            source=source,
-        )
-        if created.created:
-            _acknowledge(session, created)
-    if not created.created:  # another worker stored the same key between our lookup and our insert
-        kind = "replayed" if same_submission(created.ticket, submission) else "conflict"
-        return Outcome(kind, created.ticket)
+                return _replay(existing, submission)
+        refused = limits.already_refused(session)
+    if refused is not None:
+        return Outcome("throttled", verdict=refused)
+    at = now()
+    ticket = new_ticket(submission, now=at, iban_key=current_app.config["IBAN_KEY"],
+                        idempotency_key=idempotency_key, source=source)
+    try:
+        with database.transaction() as session:
+            store_ticket(session, ticket)
+            session.flush()  # the ticket's id for the outbox row
+            _acknowledge(session, ticket, at)
+            verdict = limits.count_submission(session)
+            if not verdict.allowed:
+                raise _Refused(verdict)
+    except _Refused as refusal:
+        return Outcome("throttled", verdict=refusal.verdict)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        with database.read() as session:  # another worker stored the same key between our read and our insert
+            existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+        if existing is None:
+            raise
+        return _replay(existing, submission)
     from ..mail import notify_sender
 
     notify_sender(current_app)
-    return Outcome("created", created.ticket)
+    return Outcome("created", ticket)
 
 
-def _acknowledge(session, created: Created) -> None:
+def _acknowledge(session, ticket: Ticket, at: dt.datetime) -> None:
     """Queue the acknowledgment in the outbox, in the ticket's own transaction; the sender builds and sends it
     after the request. The request neither builds the text nor talks to the mail server, and an SMTP outage
     delays the e-mail instead of losing it — and no e-mail exists for a ticket that was not stored.
     """
     from ..mail.outbox import enqueue
 
-    ticket = created.ticket
-    session.flush()  # the ticket's id for the outbox row
-    enqueue(session, kind="acknowledgment", to=ticket.email, now=now(), ticket_id=ticket.id)
+    enqueue(session, kind="acknowledgment", to=ticket.email, now=at, ticket_id=ticket.id)
 
 
 def mask_email(address: str) -> str:

@@ -6,7 +6,8 @@
 - `inbound.py` / `imap.py`: `faqbot mail fetch` threads replies into their tickets.
 
 MAIL_DELIVERY says who runs the sender: `thread` (a background thread in each web worker, woken after each
-commit that queued mail, and every MAIL_SEND_INTERVAL seconds for retries), `inline` (right after the commit,
+commit that queued mail — it then gathers the burst for GATHER_SECONDS and sends it as one batch — and every
+MAIL_SEND_INTERVAL seconds for retries, a read when nothing is due), `inline` (right after the commit,
 in the request's thread: the default under TESTING so tests see their mail at once), or `cron` (only
 `faqbot mail send`, e.g. from a timer).
 """
@@ -15,13 +16,20 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from .transport import build_message, send_email  # noqa: F401  (public API)
 
 log = logging.getLogger(__name__)
 
+# After a wake-up the sender waits this long before its round, so the tickets of a burst go out in one batch
+# (three write transactions per batch instead of three per e-mail); an acknowledgment leaves at most this late.
+GATHER_SECONDS = 0.2
+# Rows per round; a full round is followed by another at once.
+BATCH = 50
 
-def deliver_pending(app, limit: int = 50):
+
+def deliver_pending(app, limit: int = BATCH):
     """Send every due outbox row now (in this thread); returns the outbox Report."""
     from ..db import utcnow
     from . import outbox, transport
@@ -58,10 +66,14 @@ class _Sender:
     def _run(self) -> None:
         interval = float(self.app.config.get("MAIL_SEND_INTERVAL") or 30)
         while True:
-            self.wake.wait(interval)
+            if self.wake.wait(interval):
+                time.sleep(GATHER_SECONDS)
             self.wake.clear()
             try:
-                deliver_pending(self.app)
+                while True:  # an idle round is one read: no write lock taken while there is nothing to send
+                    report = deliver_pending(self.app)
+                    if len(report.sent) + len(report.retried) + len(report.failed) < BATCH:
+                        break
             except Exception:  # a broken database connection must not kill the thread: next round retries
                 log.exception("outbox sender round failed")
 

@@ -75,19 +75,10 @@ class Report:
 Composer = Callable[[Session, OutboxMessage, dt.datetime], tuple]
 
 
-def claim(session: Session, now: dt.datetime, limit: int) -> list[int]:
-    """Take up to `limit` due rows for this sender (pending and due, or sending with an expired lease)."""
-    candidates = session.scalars(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status.in_(("pending", "sending")),
-            OutboxMessage.next_attempt_at <= now,
-        )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    ).all()
+def claim(session: Session, now: dt.datetime, row_ids: list[int]) -> list[int]:
+    """Take those of `row_ids` still due (pending and due, or sending with an expired lease) for this sender."""
     won = []
-    for row_id in candidates:
+    for row_id in row_ids:
         result = session.execute(
             update(OutboxMessage)
             .where(
@@ -103,49 +94,115 @@ def claim(session: Session, now: dt.datetime, limit: int) -> list[int]:
     return won
 
 
+def due_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
+    """Up to `limit` rows due, oldest first (a read)."""
+    return list(session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    ))
+
+
+@dataclass
+class _Composed:
+    row_id: int
+    message: object = None  # None: nothing to send any more (ticket erased)
+    cleanup: Callable | None = None
+    stored: list = field(default_factory=list)  # what composing adds (a follow-up token), stored at the claim
+    error: Exception | None = None
+
+
+def _compose_all(session: Session, compose: Composer, row_ids: list[int], now: dt.datetime) -> list[_Composed]:
+    """Build every message in a read: what composing adds is taken out of the session, to be stored with the claim."""
+    results = []
+    with session.no_autoflush:
+        for row_id in row_ids:
+            before = set(session.new)
+            result = _Composed(row_id)
+            try:
+                result.message, result.cleanup = compose(session, session.get(OutboxMessage, row_id), now)
+            except Exception as error:  # a bug in one message's words: that row is retried, the others go
+                result.error = error
+            result.stored = [item for item in session.new if item not in before]
+            for item in result.stored:
+                session.expunge(item)
+            if result.error is not None:
+                result.stored, result.message = [], None
+            results.append(result)
+    return results
+
+
 def deliver_due(database, compose: Composer, send: Callable, now: Callable[[], dt.datetime], limit: int = 50) -> Report:
-    """Deliver what is due: claim (commit), compose (commit), send with no transaction open, then record."""
+    """Deliver what is due, a batch at a time, holding the write lock only for short writes:
+
+    1. a read: the due rows and their messages, built (CPU) without any lock — nothing due, nothing else done,
+       so an idle sender never takes SQLite's write lock from the requests;
+    2. one write transaction: claim the rows (a row another sender took meanwhile is skipped) and store what
+       composing created (the follow-up tokens the messages link to);
+    3. send, no transaction open;
+    4. one write transaction: every outcome (sent, or retried later with a growing delay, never lost).
+    Two short write transactions per batch, not three per e-mail.
+    """
     report = Report()
+    with database.read() as session:
+        row_ids = due_ids(session, now(), limit)
+        composed = _compose_all(session, compose, row_ids, now()) if row_ids else []
+    if not composed:
+        return report
     with database.transaction() as session:
-        claimed = claim(session, now(), limit)
-    for row_id in claimed:
-        cleanup = None
-        try:
-            with database.transaction() as session:
-                row = session.get(OutboxMessage, row_id)
-                message, cleanup = compose(session, row, now())
-            if message is None:  # nothing to send any more (ticket erased): done, not failed
-                with database.transaction() as session:
-                    _finish(session, row_id, "dropped", now(), error="plus rien à envoyer (demande effacée)")
-                continue
-            send(message)
-        except Exception as error:  # SMTP down, refused recipient…: retried later, never lost
-            with database.transaction() as session:
-                if cleanup is not None:
-                    cleanup(session)
-                row = session.get(OutboxMessage, row_id)
-                if row.attempts >= MAX_ATTEMPTS:
-                    _finish(session, row_id, "failed", now(), error=f"{type(error).__name__}: {error}")
-                    if row.ticket_id is not None:
-                        session.add(
-                            TicketEvent(ticket_id=row.ticket_id, at=now(), kind="email_failed", body="",
-                                        data={"error": f"{type(error).__name__}: {error}"[:300], "outbox_id": row_id})
-                        )
-                    report.failed.append(row_id)
-                else:
-                    session.execute(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id == row_id, OutboxMessage.status == "sending")
-                        .values(status="pending", next_attempt_at=now() + retry_delay(row.attempts),
-                                last_error=f"{type(error).__name__}: {error}"[:300])
-                        .execution_options(synchronize_session=False)
-                    )
-                    report.retried.append(row_id)
+        won = set(claim(session, now(), [item.row_id for item in composed]))
+        composed = [item for item in composed if item.row_id in won]
+        for item in composed:
+            session.add_all(item.stored)
+            if item.message is None and item.error is None:
+                _finish(session, item.row_id, "dropped", now(), error="plus rien à envoyer (demande effacée)")
+    sent, failures = [], []
+    for item in composed:
+        if item.error is not None:
+            failures.append((item.row_id, item.error, None))
             continue
-        with database.transaction() as session:
+        if item.message is None:
+            continue
+        try:
+            send(item.message)
+        except Exception as error:  # SMTP down, refused recipient…: retried later, never lost
+            failures.append((item.row_id, error, item.cleanup))
+            continue
+        sent.append(item.row_id)
+    if not sent and not failures:
+        return report
+    with database.transaction() as session:
+        for row_id in sent:
             _finish(session, row_id, "sent", now())
-        report.sent.append(row_id)
+            report.sent.append(row_id)
+        for row_id, error, cleanup in failures:
+            _failed_attempt(session, row_id, error, cleanup, now(), report)
     return report
+
+
+def _failed_attempt(session: Session, row_id: int, error: Exception, cleanup, now: dt.datetime, report: Report) -> None:
+    """Put a row back with a growing delay, or give it up after MAX_ATTEMPTS (with an event on its ticket)."""
+    if cleanup is not None:
+        cleanup(session)
+    row = session.get(OutboxMessage, row_id)
+    described = f"{type(error).__name__}: {error}"[:300]
+    if row.attempts >= MAX_ATTEMPTS:
+        _finish(session, row_id, "failed", now, error=described)
+        if row.ticket_id is not None:
+            session.add(
+                TicketEvent(ticket_id=row.ticket_id, at=now, kind="email_failed", body="",
+                            data={"error": described, "outbox_id": row_id})
+            )
+        report.failed.append(row_id)
+    else:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == "sending")
+            .values(status="pending", next_attempt_at=now + retry_delay(row.attempts), last_error=described)
+            .execution_options(synchronize_session=False)
+        )
+        report.retried.append(row_id)
 
 
 def _finish(session: Session, row_id: int, status: str, now: dt.datetime, error: str = "") -> None:

@@ -43,24 +43,19 @@ def ticket_fields(submission: Submission) -> dict[str, Any]:
     }
 
 
-def create_ticket(
-    session: Session,
+def new_ticket(
     submission: Submission,
     *,
     now: dt.datetime,
     iban_key: str | bytes,
     idempotency_key: str | None = None,
     source: str = "web",
-) -> Created:
-    """Store a validated submission as a ticket with its "created" event and a "submitted" deflection record.
+) -> Ticket:
+    """The ticket of a validated submission with its "created" event, built without touching the database.
 
-    With an idempotency key, a retry returns the ticket of the first attempt instead of making a second one,
-    even when both attempts race (the unique index decides; the loser reads the winner's row).
+    Everything a ticket costs in CPU (reference, computed facts, IBAN encryption) is done here, so the caller can
+    do it before its write transaction and hold the write lock only for the inserts.
     """
-    if idempotency_key:
-        existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
-        if existing is not None:
-            return Created(existing, False)
     reason = submission.reason
     computed: dict[str, Any] = {}
     for name in reason.checks:
@@ -94,10 +89,37 @@ def create_ticket(
     ticket.events.append(
         TicketEvent(at=now, kind="created", body="", data={"source": source, "redactions": submission.redactions})
     )
+    return ticket
+
+
+def store_ticket(session: Session, ticket: Ticket) -> None:
+    """Add a ticket from `new_ticket` with its "submitted" deflection record (the caller's transaction)."""
+    session.add(ticket)
+    session.add(Deflection(at=ticket.created_at, reason=ticket.reason, outcome="submitted"))
+
+
+def create_ticket(
+    session: Session,
+    submission: Submission,
+    *,
+    now: dt.datetime,
+    iban_key: str | bytes,
+    idempotency_key: str | None = None,
+    source: str = "web",
+) -> Created:
+    """Store a validated submission as a ticket with its "created" event and a "submitted" deflection record.
+
+    With an idempotency key, a retry returns the ticket of the first attempt instead of making a second one,
+    even when both attempts race (the unique index decides; the loser reads the winner's row).
+    """
+    if idempotency_key:
+        existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+        if existing is not None:
+            return Created(existing, False)
+    ticket = new_ticket(submission, now=now, iban_key=iban_key, idempotency_key=idempotency_key, source=source)
     try:
         with session.begin_nested():
-            session.add(ticket)
-            session.add(Deflection(at=now, reason=reason.id, outcome="submitted"))
+            store_ticket(session, ticket)
             session.flush()
     except IntegrityError:
         if not idempotency_key:
