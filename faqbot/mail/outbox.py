@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from ..models import OutboxMessage, TicketEvent
+from ..models import OutboxMessage, Ticket, TicketEvent
 
 KINDS = ("acknowledgment", "reply", "resolved", "unmatched")
 # While a sender holds a row it is "sending" until this lease ends: far above the SMTP timeout (10 s), so a live
@@ -75,33 +75,28 @@ class Report:
 Composer = Callable[[Session, OutboxMessage, dt.datetime], tuple]
 
 
-def claim(session: Session, now: dt.datetime, row_ids: list[int]) -> list[int]:
-    """Take those of `row_ids` still due (pending and due, or sending with an expired lease) for this sender."""
-    won = []
-    for row_id in row_ids:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == row_id,
-                OutboxMessage.status.in_(("pending", "sending")),
-                OutboxMessage.next_attempt_at <= now,
-            )
-            .values(status="sending", next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            won.append(row_id)
-    return won
+def _due(now: dt.datetime):
+    return (OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.next_attempt_at <= now)
 
 
-def due_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
-    """Up to `limit` rows due, oldest first (a read)."""
-    return list(session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    ))
+def claim(session: Session, now: dt.datetime, limit: int) -> list[int]:
+    """Take up to `limit` due rows (pending and due, or sending with an expired lease) for this sender, in one
+    statement. The conditions are repeated outside the subquery: on PostgreSQL a concurrent sender's UPDATE
+    waits for our row locks, then re-checks them and skips what we took."""
+    oldest = select(OutboxMessage.id).where(*_due(now)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+    claimed = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(oldest.scalar_subquery()), *_due(now))
+        .values(status="sending", next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted(claimed)
+
+
+def has_due(session: Session, now: dt.datetime) -> bool:
+    """Whether any row is due (a read: an idle sender checks this without taking SQLite's write lock)."""
+    return session.scalar(select(OutboxMessage.id).where(*_due(now)).limit(1)) is not None
 
 
 @dataclass
@@ -116,6 +111,11 @@ class _Composed:
 def _compose_all(session: Session, compose: Composer, row_ids: list[int], now: dt.datetime) -> list[_Composed]:
     """Build every message in a read: what composing adds is taken out of the session, to be stored with the claim."""
     results = []
+    # The batch's rows, tickets and their events in three queries; compose's lookups then come from the session.
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(row_ids))).all()
+    ticket_ids = {row.ticket_id for row in rows if row.ticket_id is not None}
+    if ticket_ids:
+        session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)).options(selectinload(Ticket.events))).all()
     with session.no_autoflush:
         for row_id in row_ids:
             before = set(session.new)
@@ -136,27 +136,29 @@ def _compose_all(session: Session, compose: Composer, row_ids: list[int], now: d
 def deliver_due(database, compose: Composer, send: Callable, now: Callable[[], dt.datetime], limit: int = 50) -> Report:
     """Deliver what is due, a batch at a time, holding the write lock only for short writes:
 
-    1. a read: the due rows and their messages, built (CPU) without any lock — nothing due, nothing else done,
-       so an idle sender never takes SQLite's write lock from the requests;
-    2. one write transaction: claim the rows (a row another sender took meanwhile is skipped) and store what
-       composing created (the follow-up tokens the messages link to);
-    3. send, no transaction open;
-    4. one write transaction: every outcome (sent, or retried later with a growing delay, never lost).
-    Two short write transactions per batch, not three per e-mail.
+    0. a read: nothing due, nothing else done — an idle sender never takes SQLite's write lock from the requests;
+    1. claim the batch (one UPDATE; what another sender took is not ours);
+    2. a read: every message built (CPU) without any lock;
+    3. store what composing created (the follow-up tokens the messages link to);
+    4. send, no transaction open;
+    5. record every outcome (sent, or retried later with a growing delay: never lost).
+    Three short write transactions per batch, not three per e-mail, and no message built twice.
     """
     report = Report()
     with database.read() as session:
-        row_ids = due_ids(session, now(), limit)
-        composed = _compose_all(session, compose, row_ids, now()) if row_ids else []
-    if not composed:
-        return report
+        if not has_due(session, now()):
+            return report
     with database.transaction() as session:
-        won = set(claim(session, now(), [item.row_id for item in composed]))
-        composed = [item for item in composed if item.row_id in won]
+        claimed = claim(session, now(), limit)
+    if not claimed:
+        return report
+    with database.read() as session:
+        composed = _compose_all(session, compose, claimed, now())
+    with database.transaction() as session:
         for item in composed:
             session.add_all(item.stored)
             if item.message is None and item.error is None:
-                _finish(session, item.row_id, "dropped", now(), error="plus rien à envoyer (demande effacée)")
+                _finish(session, [item.row_id], "dropped", now(), error="plus rien à envoyer (demande effacée)")
     sent, failures = [], []
     for item in composed:
         if item.error is not None:
@@ -173,9 +175,9 @@ def deliver_due(database, compose: Composer, send: Callable, now: Callable[[], d
     if not sent and not failures:
         return report
     with database.transaction() as session:
-        for row_id in sent:
-            _finish(session, row_id, "sent", now())
-            report.sent.append(row_id)
+        if sent:
+            _finish(session, sent, "sent", now())
+            report.sent.extend(sent)
         for row_id, error, cleanup in failures:
             _failed_attempt(session, row_id, error, cleanup, now(), report)
     return report
@@ -188,7 +190,7 @@ def _failed_attempt(session: Session, row_id: int, error: Exception, cleanup, no
     row = session.get(OutboxMessage, row_id)
     described = f"{type(error).__name__}: {error}"[:300]
     if row.attempts >= MAX_ATTEMPTS:
-        _finish(session, row_id, "failed", now, error=described)
+        _finish(session, [row_id], "failed", now, error=described)
         if row.ticket_id is not None:
             session.add(
                 TicketEvent(ticket_id=row.ticket_id, at=now, kind="email_failed", body="",
@@ -205,12 +207,12 @@ def _failed_attempt(session: Session, row_id: int, error: Exception, cleanup, no
         report.retried.append(row_id)
 
 
-def _finish(session: Session, row_id: int, status: str, now: dt.datetime, error: str = "") -> None:
+def _finish(session: Session, row_ids: list[int], status: str, now: dt.datetime, error: str = "") -> None:
     values = {"status": status, "last_error": error[:300]}
     if status == "sent":
         values["sent_at"] = now
     session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values).execution_options(synchronize_session=False)
+        update(OutboxMessage).where(OutboxMessage.id.in_(row_ids)).values(**values).execution_options(synchronize_session=False)
     )
 
 
