@@ -82,7 +82,21 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def worker_pids(self) -> list[int]:
-        """The master's live children, read from /proc (no extra dependency)."""
+        """The master's live children but the outbox sender process, read from /proc (no extra dependency)."""
+        return [pid for pid in self.child_pids() if pid not in self.sender_pids()]
+
+    def sender_pids(self) -> list[int]:
+        """The outbox sender process gunicorn.conf.py starts beside the workers (MAIL_DELIVERY=process)."""
+        pids = []
+        for pid in self.child_pids():
+            try:
+                if b"faqbot.mail.process" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    pids.append(pid)
+            except OSError:
+                continue
+        return pids
+
+    def child_pids(self) -> list[int]:
         pids = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:

@@ -104,27 +104,57 @@ def drive(port: int, run_id: str, args) -> dict:
     }
 
 
-def workers_cpu_s(server) -> float:
-    """CPU seconds (user + system) used so far by the server's worker processes, from /proc."""
+def server_cpu_s(server) -> dict[str, float]:
+    """CPU seconds (user + system) used so far, from /proc: the workers' main threads, their background threads
+    (outbox sender thread, search-log writer), and the outbox sender process (MAIL_DELIVERY=process)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in server.worker_pids():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+    used = {"workers": 0, "worker_threads": 0, "sender_process": 0}
+    senders = server.sender_pids()
+    for pid in server.child_pids():  # the workers and the sender process
+        sender = pid in senders
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks_used = int(fields[11]) + int(fields[12])  # utime, stime
+            key = "sender_process" if sender else "workers" if int(task.name) == pid else "worker_threads"
+            used[key] += ticks_used
+    return {key: value / ticks for key, value in used.items()}
 
 
-def driven(server, port_run_id: str, args) -> dict:
-    """`drive` with the CPU the workers spent meanwhile: ms per acknowledged ticket, a figure the machine's load
-    does not inflate as much as latency (the outbox sender's e-mails are included: they run in the workers)."""
-    before = workers_cpu_s(server)
-    run = drive(server.port, port_run_id, args)
-    time.sleep(1.0)  # the sender's last batch
-    spent = workers_cpu_s(server) - before
-    run["worker_cpu_ms_per_ticket"] = round(1000 * spent / run["acknowledged"], 2) if run["acknowledged"] else None
+def outbox_pending(database_url: str) -> int | None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text(
+                "SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'sending')")).scalar()
+    except sa.exc.OperationalError:
+        return None  # the floor has no outbox
+    finally:
+        engine.dispose()
+
+
+def driven(server, run_id: str, args, database_url: str | None = None) -> dict:
+    """`drive`, then wait for the outbox to be sent (at most 120 s): CPU per acknowledged ticket, split by who
+    spent it — a figure the machine's load inflates less than latency — and how long the e-mails lagged."""
+    before = server_cpu_s(server)
+    run = drive(server.port, run_id, args)
+    ended = time.monotonic()
+    pending = outbox_pending(database_url) if database_url else None
+    while pending and time.monotonic() - ended < 120:
+        time.sleep(0.25)
+        pending = outbox_pending(database_url)
+    run["outbox_drained_s"] = round(time.monotonic() - ended, 2) if database_url and pending == 0 else None
+    run["outbox_pending_after"] = pending
+    time.sleep(0.5)
+    after = server_cpu_s(server)
+    count = run["acknowledged"] or 1
+    for key in before:
+        run[f"cpu_ms_per_ticket_{key}"] = round(1000 * (after[key] - before[key]) / count, 2)
+    run["worker_cpu_ms_per_ticket"] = round(run["cpu_ms_per_ticket_workers"] + run["cpu_ms_per_ticket_worker_threads"], 2)
     return run
 
 
@@ -166,7 +196,7 @@ def run_backend(backend: str, args, settings: harness.GunicornSettings) -> dict:
         run_id = uuid.uuid4().hex[:8]
         with harness.serve("faqbot:create_app()", settings, env, instance / "faqbot-gunicorn.log",
                            ready_path="/api/openapi.json", start_timeout=300) as server:
-            faqbot = driven(server, run_id, args)
+            faqbot = driven(server, run_id, args, database_url)
             row["faqbot_tracebacks"] = server.log().count("Traceback")
         row["reconciliation"] = reconcile(database_url, run_id, faqbot.pop("receipts"))
         row["faqbot"] = faqbot
@@ -183,7 +213,10 @@ def run_backend(backend: str, args, settings: harness.GunicornSettings) -> dict:
     row["load_after"] = harness.load_average()
     f, fl, rc = row["faqbot"], row["floor"], row["reconciliation"]
     print(f"[{backend}] faqbot {f['per_s']}/s p50 {f['p50_ms']} p95 {f['p95_ms']} ms, worker CPU "
-          f"{f['worker_cpu_ms_per_ticket']} ms/ticket (floor {fl['worker_cpu_ms_per_ticket']}) ({f['acknowledged']} in "
+          f"{f['cpu_ms_per_ticket_workers']} ms/ticket in the workers' request threads + "
+          f"{f['cpu_ms_per_ticket_worker_threads']} in their background threads + {f['cpu_ms_per_ticket_sender_process']} in "
+          f"the sender process (floor {fl['worker_cpu_ms_per_ticket']}); e-mails all sent "
+          f"{f['outbox_drained_s']} s after the last ticket ({f['acknowledged']} in "
           f"{f['seconds']} s, statuses {f['statuses']}) | floor {fl['per_s']}/s p50 {fl['p50_ms']} p95 {fl['p95_ms']} ms "
           f"| faqbot/floor {row['per_s_ratio']} | rows {rc['rows']}, missing {rc['acknowledged_missing_or_wrong_ref']}, "
           f"twice {rc['stored_twice']}, unacknowledged {rc['stored_unacknowledged']} | load {row['load_before']} -> "

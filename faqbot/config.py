@@ -119,7 +119,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUBLIC_URL", "http://127.0.0.1:5000", str, "adresse publique du site : base des liens des e-mails (page de suivi, formulaire)"),
     # Plus addressing: one mailbox, one reply address per ticket, read back by `faqbot mail fetch`.
     Setting("MAIL_REPLY_TO", "", str, "réponses aux e-mails d’un ticket vers `<local>+<jeton>@<domaine>` de cette adresse ; vide : pas de Reply-To, fil reconnu par les en-têtes"),
-    Setting("MAIL_DELIVERY", "", str, "qui envoie l’outbox : `thread` (dans chaque worker), `inline` (après le commit, dans la requête), `cron` (seulement `faqbot mail send`) ; vide : `thread`, `inline` sous `TESTING`"),
+    Setting("MAIL_DELIVERY", "", str, "qui envoie l’outbox : `process` (un processus expéditeur pour tout le serveur, lancé par `gunicorn.conf.py`, ou `faqbot mail send --watch`), `thread` (dans chaque worker), `inline` (après le commit, dans la requête), `cron` (seulement `faqbot mail send`) ; vide : `process` sous gunicorn avec `gunicorn.conf.py`, `thread` sinon, `inline` sous `TESTING`"),
     Setting("MAIL_SEND_INTERVAL", 30.0, float, "secondes entre deux tours de l’expéditeur (nouvelles tentatives ; un nouvel e-mail le réveille aussitôt)"),
     Setting("IMAP_HOST", "", str, "boîte du support lue par `faqbot mail fetch` ; vide : pas de lecture"),
     Setting("IMAP_PORT", 0, int, "port IMAP ; `0` : 993 en TLS, 143 sinon"),

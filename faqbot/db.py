@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -86,9 +88,12 @@ def make_engine(url: str) -> Engine:
                 return
             dbapi_connection = connection.connection.dbapi_connection
             queue = getattr(dbapi_connection, "queue_for_write", None)
-            if queue is not None:
-                queue()
             try:
+                if queue is not None:
+                    try:
+                        queue()
+                    except sqlite3.OperationalError as error:  # as SQLAlchemy reports SQLite's own "locked"
+                        raise OperationalError("BEGIN IMMEDIATE", None, error) from error
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             except BaseException:
                 if queue is not None:

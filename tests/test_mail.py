@@ -56,12 +56,13 @@ def test_smtp_server_receives_the_message(tmp_path):
 
 import datetime as dt  # noqa: E402
 import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
-from builders import valid_submission  # noqa: E402
+from builders import recorded_transactions, valid_submission, writes  # noqa: E402
 from faqbot.db import utcnow  # noqa: E402
 from faqbot.mail import deliver_pending, outbox  # noqa: E402
 from faqbot.models import OutboxMessage, Ticket, TicketEvent  # noqa: E402
@@ -208,6 +209,72 @@ def test_thread_mode_sends_after_the_request(make_app):
     finally:
         controller.stop()
     assert len(collector.messages) == 1  # woken by the commit, not by the 60-second round
+
+
+def test_an_idle_sender_only_reads(make_app, backend_name):
+    """Nothing due (an empty outbox, then a row waiting for its retry): a round is one read, no write — on SQLite
+    a deferred BEGIN, so an idle sender never takes the write lock from the requests."""
+    app = make_app(backend_name, SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), MAIL_DELIVERY="cron")
+    engine = app.extensions["faqbot.db"].engine
+    with recorded_transactions(engine) as transactions:
+        assert deliver_pending(app).sent == []
+    assert len(transactions) == 1 and not writes(transactions[0]), transactions
+    app.test_client().post("/api/tickets", json=valid_submission("autre"))
+    deliver_pending(app)  # SMTP refused: the row waits 30 s for its retry
+    [row] = _rows(app)
+    assert row.status == "pending" and row.next_attempt_at > utcnow()
+    with recorded_transactions(engine) as transactions:
+        for _ in range(3):
+            assert deliver_pending(app).retried == []
+    assert len(transactions) == 3 and not any(writes(statements) for statements in transactions), transactions
+    if backend_name == "sqlite":
+        assert all(statements[0] == "BEGIN" for statements in transactions)
+
+
+def test_a_batch_of_mail_is_three_short_write_transactions(make_app, backend_name):
+    """Claim, the follow-up tokens the messages link to, the outcomes: three write transactions for the batch,
+    whatever its size; the messages are built in a read between them."""
+    controller, collector = smtp_server()
+    app = make_app(backend_name, SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_DELIVERY="cron")
+    client = app.test_client()
+    for index in range(8):
+        assert client.post("/api/tickets", json=valid_submission("autre", email=f"b{index}@example.test")).status_code == 201
+    try:
+        with recorded_transactions(app.extensions["faqbot.db"].engine) as transactions:
+            report = deliver_pending(app)
+    finally:
+        controller.stop()
+    assert len(report.sent) == 8 and len(collector.messages) == 8
+    writing = [writes(statements) for statements in transactions if writes(statements)]
+    assert writing == [{"outbox_message"}, {"followup_token"}, {"outbox_message"}], transactions
+    assert all(row.status == "sent" for row in _rows(app))
+
+
+def test_under_gunicorn_one_sender_process_sends_for_every_worker(tmp_path):
+    """gunicorn.conf.py: MAIL_DELIVERY unset becomes `process`; one sender process beside the two workers sends
+    the acknowledgment, and leaves with the server."""
+    import sys
+    import time
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import harness
+
+    instance = tmp_path / "instance"
+    with harness.gunicorn(instance, workers=2, CONTACT_RATE_LIMIT="1000") as server:
+        senders = server.sender_pids()
+        assert len(senders) == 1 and len(server.worker_pids()) == 2
+        status, _headers, body = server.request("POST", "/api/tickets", valid_submission("autre"))
+        assert status == 201, body
+        outbox_dir = instance / "outbox"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not list(outbox_dir.glob("*.eml")):
+            time.sleep(0.1)
+        [sent] = list(outbox_dir.glob("*.eml"))
+        assert body["ref"] in sent.read_text(encoding="utf-8")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and Path(f"/proc/{senders[0]}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{senders[0]}").exists()
 
 
 # --- Reading replies (pure parsing; the IMAP round trip is in tests/test_imap.py) ----------------------------

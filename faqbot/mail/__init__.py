@@ -8,8 +8,9 @@
 MAIL_DELIVERY says who runs the sender: `thread` (a background thread in each web worker, woken after each
 commit that queued mail — it then gathers the burst for GATHER_SECONDS and sends it as one batch — and every
 MAIL_SEND_INTERVAL seconds for retries, a read when nothing is due), `inline` (right after the commit,
-in the request's thread: the default under TESTING so tests see their mail at once), or `cron` (only
-`faqbot mail send`, e.g. from a timer).
+in the request's thread: the default under TESTING so tests see their mail at once), `process` (one sender
+process for the whole server, started by gunicorn.conf.py: the default under gunicorn, see process.py), or `cron`
+(only `faqbot mail send`, e.g. from a timer).
 """
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def notify_sender(app) -> None:
             deliver_pending(app)
         except Exception:  # the request already succeeded: the row stays queued for the next round
             log.exception("inline outbox delivery failed")
-    elif mode == "thread":
+    elif mode == "thread":  # `process` and `cron`: the sender looks by itself
         sender = app.extensions.get("faqbot.mail.sender")
         if sender is not None:
             sender.ensure_started()

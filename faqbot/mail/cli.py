@@ -14,11 +14,18 @@ def mail_group() -> None:
 
 
 @mail_group.command("send", help="Envoie les e-mails en attente dont l’heure est venue (avec reprises).")
+@click.option("--watch", is_flag=True, help="Continue : regarde la file toutes les 0,25 s (Ctrl+C pour arrêter) ; "
+              "c’est l’expéditeur de MAIL_DELIVERY=process quand gunicorn.conf.py n’est pas utilisé.")
 @with_appcontext
-def send() -> None:
+def send(watch: bool) -> None:
     from . import deliver_pending
 
     app = current_app._get_current_object()
+    if watch:
+        from .process import run_forever
+
+        run_forever(app)
+        return
     total = {"sent": 0, "retried": 0, "failed": 0}
     while True:
         report = deliver_pending(app)
