@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from .db import Database
 from .models import ThrottleHit
@@ -133,9 +133,15 @@ class DatabaseThrottle(_Hashing):
     def _check_and_hit(self, session, bucket: str, key: str, limit: int, window: dt.timedelta, now: dt.datetime) -> Verdict:
         hashed = self._hash(key)
         start = now - window
+        current = slice_start(now, window)
         if session.get_bind().dialect.name == "postgresql":
             lock_id = int.from_bytes(hashlib.sha256(f"{bucket}:{hashed}".encode()).digest()[:8], "big", signed=True)
             session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
+        purge = random.randrange(_PURGE_ONE_IN) == 0
+        if not purge:
+            counted = self._count_in_current_slice(session, bucket, hashed, limit, start, current)
+            if counted is not None:
+                return Verdict(True, 0, counted)
         # Every row of the key: at most SLICES_PER_WINDOW + 1 live ones plus the few that expired since its last
         # attempt, deleted below. The read never grows with traffic.
         rows = session.execute(
@@ -145,14 +151,13 @@ class DatabaseThrottle(_Hashing):
         ).all()
         expired = [row.id for row in rows if row.at < start]
         rows = [row for row in rows if row.at >= start]
-        if random.randrange(_PURGE_ONE_IN) == 0:  # other keys' leftovers, in the same transaction
+        if purge:  # other keys' leftovers, in the same transaction
             session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == bucket, ThrottleHit.at < start))
         elif expired:
             session.execute(delete(ThrottleHit).where(ThrottleHit.id.in_(expired)))
         refused = _verdict([(row.at, row.count) for row in rows], limit, window, now)
         if refused is not None:
             return refused
-        current = slice_start(now, window)
         same_slice = next((row for row in rows if row.at == current), None)
         if same_slice is None:
             session.add(ThrottleHit(bucket=bucket, key=hashed, at=current, count=1))
@@ -160,6 +165,26 @@ class DatabaseThrottle(_Hashing):
         else:  # attempts on one key are serialised (BEGIN IMMEDIATE / advisory lock): no lost update
             session.execute(update(ThrottleHit).where(ThrottleHit.id == same_slice.id).values(count=ThrottleHit.count + 1))
         return Verdict(True, 0, sum(row.count for row in rows) + 1)
+
+    @staticmethod
+    def _count_in_current_slice(session, bucket: str, hashed: str, limit: int, start: dt.datetime,
+                                current: dt.datetime) -> int | None:
+        """The common case in one statement (it runs under the write lock): add one to the current slice if the
+        window's total stays within the limit, and return the new total. None when the slice has no row yet or
+        the attempt is refused: the caller's full path decides (and says when to come back)."""
+        table = ThrottleHit.__table__
+        others = (
+            select(func.coalesce(func.sum(table.c.count), 0))
+            .where(table.c.bucket == bucket, table.c.key == hashed, table.c.at >= start, table.c.at != current)
+            .scalar_subquery()
+        )
+        bumped = session.execute(
+            update(table)
+            .where(table.c.bucket == bucket, table.c.key == hashed, table.c.at == current, table.c.count + others < limit)
+            .values(count=table.c.count + 1)
+            .returning(table.c.count + others)  # the other slices are not changed by this statement
+        ).scalars().all()
+        return int(bumped[0]) if bumped else None
 
     def reset(self, bucket: str, key: str) -> None:
         with self.database.transaction() as session:

@@ -470,7 +470,8 @@ def test_a_submission_is_one_short_write_transaction(make_app, backend):
     transaction; the idempotency lookup and the limiter's early check are a read before it (on SQLite a deferred
     BEGIN: no write lock). The sender runs apart (`cron`), so only the request's own work is counted.
     """
-    app = make_app(backend, MAIL_DELIVERY="cron", FAQ_WATCH=False)  # no periodic look at the FAQ in the count
+    # No periodic look at the FAQ in the count; a window of 15 days: slices of a day, both tickets fall in one.
+    app = make_app(backend, MAIL_DELIVERY="cron", FAQ_WATCH=False, CONTACT_RATE_WINDOW=15 * 86400)
     client = app.test_client()
     with recorded_transactions(app.extensions["faqbot.db"].engine) as transactions:
         response = client.post("/api/tickets", json=valid_submission("autre"),
@@ -488,6 +489,14 @@ def test_a_submission_is_one_short_write_transaction(make_app, backend):
     assert all(s.startswith(("BEGIN", "SELECT")) for s in reading), reading
     if backend == "sqlite":
         assert writing[0][0] == "BEGIN IMMEDIATE" and reading[0] == "BEGIN", transactions
+
+    # The next ticket of the same client in the same slice is counted by one statement under the lock (an UPDATE
+    # whose condition sums the window), no read of the counters inside the write transaction.
+    with recorded_transactions(app.extensions["faqbot.db"].engine) as transactions:
+        assert client.post("/api/tickets", json=valid_submission("autre")).status_code == 201
+    [writing] = [statements for statements in transactions if writes(statements)]
+    counter = [s for s in writing if "throttle_hit" in s]
+    assert len(counter) == 1 and counter[0].startswith("UPDATE throttle_hit"), writing
 
     # A replay is one read and nothing written; a client over its limit is refused by a read too.
     with recorded_transactions(app.extensions["faqbot.db"].engine) as transactions:
