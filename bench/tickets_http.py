@@ -149,6 +149,15 @@ def driven(server, run_id: str, args, database_url: str | None = None) -> dict:
         pending = outbox_pending(database_url)
     run["outbox_drained_s"] = round(time.monotonic() - ended, 2) if database_url and pending == 0 else None
     run["outbox_pending_after"] = pending
+    if pending:  # what is left, for the record: status, attempts, next attempt, last error
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect() as connection:
+            run["outbox_left"] = [[str(value) for value in row] for row in connection.execute(sa.text(
+                "SELECT id, status, attempts, created_at, next_attempt_at, last_error FROM outbox_message "
+                "WHERE status IN ('pending', 'sending') ORDER BY id LIMIT 20")).all()]
+        engine.dispose()
     time.sleep(0.5)
     after = server_cpu_s(server)
     count = run["acknowledged"] or 1
