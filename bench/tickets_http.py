@@ -198,8 +198,9 @@ def run_backend(backend: str, args, settings: harness.GunicornSettings) -> dict:
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(harness.private_postgres()) if backend == "postgresql" else None
         instance = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"faqbot-tickets-{backend}.")))
+        extra = {"REDIS_URL": args.redis_url} if args.redis_url else {}
         env = harness.server_env(instance, database_url, CONTACT_RATE_LIMIT="1000000000",
-                                 CONTACT_RATE_WINDOW=str(args.window))
+                                 CONTACT_RATE_WINDOW=str(args.window), **extra)
         database_url = database_url or f"sqlite:///{instance / 'faqbot.sqlite3'}"
         harness.prepare(env)
         run_id = uuid.uuid4().hex[:8]
@@ -244,12 +245,14 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--preload", action="store_true")
     parser.add_argument("--window", type=int, default=900, help="CONTACT_RATE_WINDOW, seconds (product default 900)")
+    parser.add_argument("--redis-url", default="", help="count submissions in Redis (REDIS_URL) instead of the database")
     parser.add_argument("--label", default="run")
     args = parser.parse_args()
     settings = harness.GunicornSettings(args.workers, args.worker_class, args.threads, args.preload)
     result = {"label": args.label, "machine": harness.machine(), "gunicorn": settings.as_dict(),
               "client": f"{args.clients} Python threads, keep-alive, closed loop, up to {args.tickets} tickets or "
-                        f"{args.seconds:g} s", "contact_rate_window_s": args.window, "backends": []}
+                        f"{args.seconds:g} s", "contact_rate_window_s": args.window,
+              "limiter_store": "redis" if args.redis_url else "database", "backends": []}
     print(f"{result['machine']} | {settings.describe()} | {result['client']}", flush=True)
     for backend in args.backends.split(","):
         result["backends"].append(run_backend(backend, args, settings))
