@@ -8,6 +8,7 @@ This module does not import Flask: staff/workflow.py enqueues from its rules.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import OutboxMessage, Ticket, TicketEvent
+
+log = logging.getLogger(__name__)
 
 KINDS = ("acknowledgment", "reply", "resolved", "unmatched")
 # While a sender holds a row it is "sending" until this lease ends: far above the SMTP timeout (10 s), so a live
@@ -189,6 +192,8 @@ def _failed_attempt(session: Session, row_id: int, error: Exception, cleanup, no
         cleanup(session)
     row = session.get(OutboxMessage, row_id)
     described = f"{type(error).__name__}: {error}"[:300]
+    # The type only: the message may name a recipient. The full text is in the row's last_error.
+    log.warning("outbox row %s, attempt %s failed: %s", row_id, row.attempts, type(error).__name__)
     if row.attempts >= MAX_ATTEMPTS:
         _finish(session, [row_id], "failed", now, error=described)
         if row.ticket_id is not None:
