@@ -208,6 +208,7 @@ def run_backend(backend: str, args, settings: harness.GunicornSettings) -> dict:
                            ready_path="/api/openapi.json", start_timeout=300) as server:
             faqbot = driven(server, run_id, args, database_url)
             row["faqbot_tracebacks"] = server.log().count("Traceback")
+            row["outbox_failed_attempts"] = [line for line in server.log().splitlines() if "outbox row" in line][:20]
         row["reconciliation"] = reconcile(database_url, run_id, faqbot.pop("receipts"))
         row["faqbot"] = faqbot
         floor_db = database_url if backend == "postgresql" else f"sqlite:///{instance / 'floor.sqlite3'}"
