@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..content.text import fold_words
 from . import analysis
 
 # A text this long (in words) with two sentences or more is read as a story.
@@ -49,7 +50,7 @@ class ParsedQuery:
 
 
 def _folded(sentence: str) -> str:
-    return re.sub(r"[^a-z0-9?]+", " ", analysis.fold(sentence))
+    return fold_words(sentence, keep="?")
 
 
 def _asks(sentence: str) -> bool:

@@ -5,7 +5,7 @@ A reason names its checks by id; `checks.CHECKS` holds the functions and a test 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def N_(text: str) -> str:
