@@ -41,8 +41,6 @@ PASSAGE_WEIGHT = 0.15
 RERANK_DEPTH = 30
 COVERAGE_POWER = 1.0
 PRECISION_WEIGHT = 0.5
-# In coverage, a word's sentence weight counts to this power: a story's narrative (0.4) says little of what is asked.
-UNIT_WEIGHT_POWER = 1.0
 CORRECTION_CACHE = 4096
 
 
@@ -255,7 +253,7 @@ class SearchService:
         candidates = _top(totals, max(limit, RERANK_DEPTH))
         if not len(candidates):
             return []
-        unit_weights = [(term, groups, weight ** UNIT_WEIGHT_POWER * self.idf(term)) for term, (groups, weight) in units.items()]
+        unit_weights = [(term, groups, weight * self.idf(term)) for term, (groups, weight) in units.items()]
         total = sum(w for _t, _g, w in unit_weights) or 1.0
         covered = np.zeros(len(candidates))
         for term, groups, weight in unit_weights:
