@@ -397,6 +397,15 @@ def test_correction_allows_two_edits_from_seven_letters(corrector):
     assert corrector.correct("pqiemt").changed is False
 
 
+def test_a_capitalised_word_inside_a_sentence_is_a_name_not_a_typo(corrector):
+    """Towns and names in a story (« l'hôtel de Chambéry ») are not corrected into FAQ words; the same word typed in
+    lower case, or opening a sentence, still is."""
+    typed = "remboursment"
+    assert corrector.correct(f"Le stage de {typed.capitalize()} est loin").changed is False
+    assert corrector.correct(f"le stage de {typed} est loin").text == "le stage de remboursement est loin"
+    assert corrector.correct(f"Bonjour. {typed.capitalize()} svp").text.lower() == "bonjour. remboursement svp"
+
+
 def test_correction_ties_prefer_a_swap_then_the_same_first_letter():
     corrector = Corrector({"portable": ("portable", 1), "probable": ("probable", 5), "centre": ("centre", 1),
                            "etre": ("être", 9)}, set())

@@ -145,6 +145,8 @@ class Corrector:
         pieces, last, changed = [], 0, False
         for word, start, end in analysis.word_spans(text):
             particle, rest = analysis.split_elision(word)
+            if _proper_noun(text, start, rest):
+                continue  # « l'hôtel de Chambéry » is a town, not « chambre »
             replacement = self.correct_word(rest)
             if replacement is None:
                 continue
@@ -154,6 +156,17 @@ class Corrector:
             changed = True
         pieces.append(text[last:])
         return Correction(text="".join(pieces), changed=changed)
+
+
+_SENTENCE_END = ".!?…\n"
+
+
+def _proper_noun(text: str, start: int, word: str) -> bool:
+    """A capitalised word inside a sentence (« à Chambéry », « chez Norauto »): a name, never a typo to correct."""
+    if len(word) < 2 or not (word[0].isupper() and word[1:].islower()):
+        return False
+    before = text[:start].rstrip(" \t\"'«“(’'")
+    return bool(before) and before[-1] not in _SENTENCE_END
 
 
 def _is_swap(typed: str, word: str) -> bool:
