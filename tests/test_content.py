@@ -9,7 +9,10 @@ import yaml
 from click.testing import CliRunner
 
 from faqbot.content import load_faq
-from faqbot.content.check import CONTACT_REASONS, check_faq, missing_list
+from faqbot.content.check import check_faq, missing_list
+from faqbot.triage.reasons import REASONS_BY_ID
+
+CONTACT_REASONS = tuple(REASONS_BY_ID)
 from faqbot.content.cli import content_group
 from faqbot.content.curation import analyse_export, render_report
 from faqbot.content.export import DEFAULT_EXPORT, EXPORT_NAME, fold, normalise_line, read_export
@@ -34,7 +37,7 @@ def test_loader_reads_the_real_faq():
 
 
 def test_check_passes_on_the_real_faq():
-    result = check_faq(REAL_FAQ, read_export(), REAL_DROPPED)
+    result = check_faq(REAL_FAQ, read_export(), REAL_DROPPED, contact_reasons=CONTACT_REASONS)
     assert [str(v) for v in result.violations] == []
     assert result.figures["coverage_percent"] >= 99
 
@@ -216,7 +219,7 @@ def workspace(tmp_path):
 
     def run(data: dict):
         # The six-line fixture drops one line on purpose (83 % carried): the 97 % floor is for the real export.
-        return check_faq(write(data), read_export(export_path), dropped_path, raw_line_counts={EXPORT_NAME: len(EXPORT_LINES)}, min_carried_percent=80)
+        return check_faq(write(data), read_export(export_path), dropped_path, contact_reasons=CONTACT_REASONS, raw_line_counts={EXPORT_NAME: len(EXPORT_LINES)}, min_carried_percent=80)
 
     return type("Workspace", (), {"export": export_path, "dropped": dropped_path, "faq": faq_path, "write": staticmethod(write), "run": staticmethod(run)})
 
@@ -365,7 +368,11 @@ def test_invalid_yaml_is_a_violation_not_a_crash(workspace):
     assert [v.kind for v in result.violations] == ["schema"] and "YAML invalide" in result.violations[0].message
 
 
-def test_contact_reasons_default_to_the_issue_list():
+def test_contact_reasons_are_handed_in_by_the_app_not_imported(app):
+    """The content package never imports triage: the app factory hands the reason ids to `content check`."""
+    from faqbot.content import cli as content_cli
+
+    assert content_cli.contact_reason_ids() == CONTACT_REASONS
     assert "points-ants" in CONTACT_REASONS and len(CONTACT_REASONS) == 9
 
 

@@ -275,14 +275,14 @@ def review_change(
 
 
 def validate_with(faq_data: dict, changes: list[ContentChange]) -> list[str]:
-    """Schema problems (content check's field rules) of the FAQ once these changes are applied."""
-    from ..triage.reasons import REASONS_BY_ID
+    """Schema problems (content check's field rules) of the FAQ once these changes are applied (a proposal never sets
+    a contact reason, so the reasons' registry is not needed here)."""
     from .check import check_schema
 
     data = apply_changes(faq_data, changes)
     ids = {c.entry_id for c in changes}
     return [
-        str(v) for v in check_schema(data, REASONS_BY_ID, {})
+        str(v) for v in check_schema(data, None, {})
         if v.kind != "source" and (v.where in ids or "variante" in v.message)
     ]
 
