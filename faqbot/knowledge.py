@@ -32,6 +32,7 @@ from .content.model import PLATFORM_LINKS
 from .content.overlay import load_served_faq, overlay_version
 from .content.thesaurus import Thesaurus
 from .index import SearchService
+from .index.build import load_saved_faq, save_faq
 from .index import analysis
 
 # How often a worker looks at the FAQ file's modification time (one stat call).
@@ -64,6 +65,7 @@ class KnowledgeStore:
         self._stamp = self._file_stamp()
         self._overlay_version = self._current_overlay_version()
         self._reloading: threading.Thread | None = None
+        self._parsed_from_build = False  # whether the last _read_faq came from the build's saved copy
         self.current: Snapshot = self._load(self._read_faq())
 
     def _popularity(self) -> Mapping[str, float]:
@@ -71,7 +73,17 @@ class KnowledgeStore:
 
     def _load(self, faq: Faq) -> Snapshot:
         service = SearchService(faq, self.index_dir, popularity=self._popularity)
+        if not self._parsed_from_build:  # the next worker (and the next start) unpickles this instead of the YAML
+            try:
+                save_faq(faq, service.folder, self.links)
+            except OSError:  # a read-only index folder only costs the next worker the YAML parse
+                pass
         return Snapshot(faq=faq, search=service, thesaurus=analysis.THESAURUS)
+
+    def _saved_faq(self, digest: str) -> Faq | None:
+        faq = load_saved_faq(self.index_dir, digest, self.links)
+        self._parsed_from_build = faq is not None
+        return faq
 
     def _current_overlay_version(self) -> int | None:
         """The overlay's version in the shared database; None when it cannot be read (no table yet, database down)."""
@@ -85,10 +97,11 @@ class KnowledgeStore:
 
     def _read_faq(self) -> Faq:
         """data/faq.yaml with the accepted overlay applied (the file alone when the overlay cannot be read)."""
+        self._parsed_from_build = False
         if self.database is not None and self._overlay_version is not None:
             with self.database.sessions() as session:
-                return load_served_faq(self.path, session, self.links)
-        return load_served_faq(self.path, None, self.links)
+                return load_served_faq(self.path, session, self.links, saved=self._saved_faq)
+        return load_served_faq(self.path, None, self.links, saved=self._saved_faq)
 
     def _file_stamp(self):
         try:

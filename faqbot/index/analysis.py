@@ -65,8 +65,11 @@ def _fold_word(text: str) -> str:
     return _thesaurus_fold(text)
 
 
+_APOSTROPHE = str.maketrans({mark: "'" for mark in APOSTROPHES})
+
+
 def normalise_apostrophes(text: str) -> str:
-    return re.sub("[" + APOSTROPHES + "]", "'", text)
+    return text.translate(_APOSTROPHE)  # every token passes here: a table, not a regex looked up in re's cache
 
 
 # Snowball conflates words that mean different things here: "virement" (bank transfer) and "viré" (sent away)
@@ -322,11 +325,12 @@ CONCEPT_WEIGHTS: dict[str, float] = {SYNONYM_PREFIX + c.id: c.weight for c in TH
 def _matches(words: list[Token], table: dict[tuple[str, ...], str]) -> list[tuple[int, int, str]]:
     """(first index, last index, concept) of every table phrase found in `words`."""
     found = []
-    for end in range(len(words)):
-        if words[end].text not in _PHRASE_LAST:
+    texts = [t.text for t in words]
+    for end in range(len(texts)):
+        if texts[end] not in _PHRASE_LAST:
             continue
         for size in range(1, min(_SYNONYM_MAX, end + 1) + 1):
-            concept = table.get(tuple(t.text for t in words[end - size + 1: end + 1]))
+            concept = table.get(tuple(texts[end - size + 1: end + 1]))
             if concept is not None:
                 found.append((end - size + 1, end, concept))
     return found
@@ -439,9 +443,14 @@ def analyze_units(text: str, mode: str = "query") -> list[tuple[str, frozenset[s
     "cb" -> ("cb", {"~cartebancaire"}): a word counts as matched when either its own term or one of its groups
     is found, so "CB" is answered by an entry that says "carte bancaire".
     """
+    return units_of(_positioned(text, mode))
+
+
+def units_of(positioned) -> list[tuple[str, frozenset[str]]]:
+    """`analyze_units` of already analysed (term, first position, last position) tokens."""
     words: list[tuple[int, str]] = []
     groups: list[tuple[int, int, str]] = []
-    for term, first, last in _positioned(text, mode):
+    for term, first, last in positioned:
         if term.startswith(SYNONYM_PREFIX):
             groups.append((first, last, term))
         else:
@@ -455,6 +464,17 @@ def analyze_units(text: str, mode: str = "query") -> list[tuple[str, frozenset[s
         if not any(first <= pos <= last for pos in positions):
             units.append((group, frozenset({group})))
     return units
+
+
+def index_tokens(text: str) -> list[tuple[str, float, int, int, int, int]]:
+    """Every index-time token of a text from one pass of the analyzer: (term, boost, first position, position, start
+    char, end char) — what the field statistics, `analyze_units(text, mode="index")` and `analyze_with_spans(text)`
+    each read (the index build analyses a text once for all three)."""
+    return [
+        (t.text, t.boost, getattr(t, "first_pos", t.pos) if t.text.startswith(SYNONYM_PREFIX) else t.pos, t.pos,
+         t.startchar, t.endchar)
+        for t in ANALYZER(text, positions=True, chars=True, mode="index")
+    ]
 
 
 def analyze_with_spans(text: str, mode: str = "index") -> list[tuple[str, int, int]]:

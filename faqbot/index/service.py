@@ -20,7 +20,7 @@ import numpy as np
 
 from ..content import Entry, Faq
 from . import analysis, query as query_analysis
-from .build import ensure_index, open_index
+from .build import ensure_index, reference_index
 from .tables import FIELDS
 from .correct import Correction, Corrector
 from .tables import BM25_B, BM25_K1, FIELD_B, FIELD_BOOSTS, SearchTables
@@ -111,7 +111,7 @@ class SearchService:
         self._local = threading.local()
         self._searchers: list = []
         self._lock = threading.Lock()
-        self._index = None  # Whoosh itself is opened only to cross-check the scores (tests, benchmarks)
+        self._index = None  # Whoosh's own index is written and opened only to cross-check the scores (tests, benchmarks)
 
     # -- scoring -------------------------------------------------------------------------------------------------
     def _entry_scores(self, weights: Mapping[str, float]) -> np.ndarray:
@@ -145,7 +145,7 @@ class SearchService:
     def index(self):
         with self._lock:
             if self._index is None:
-                self._index = open_index(self.folder)
+                self._index = reference_index(self.faq, self.folder)
         return self._index
 
     def searcher(self):

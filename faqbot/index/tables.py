@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import mmap
 import pickle
 import re
 from collections import Counter
@@ -37,7 +38,9 @@ from . import analysis
 FIELDS = ("question", "variants", "tags", "answer")
 
 TABLES_FILE = "tables.pickle"
-TABLES_VERSION = 4
+TABLES_VERSION = 5
+DETAILS_FILE = "details.bin"
+DETAIL_OFFSETS_FILE = "detail_offsets.npy"
 # Stored as .npy next to the pickle and memory-mapped on load.
 ARRAYS = ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage")
 
@@ -79,7 +82,7 @@ class SearchTables:
     passage_count: int
     vocabulary: dict[str, tuple[str, int]]
     known_terms: frozenset[str]
-    details: list[bytes]  # pickled EntryDetail per entry number
+    details: list[bytes]  # pickled EntryDetail per entry number (MappedDetails once loaded)
 
     @property
     def entry_count(self) -> int:
@@ -115,10 +118,18 @@ class SearchTables:
         return _decode_detail(self.details[docnum])
 
     def save(self, folder: Path) -> None:
-        """The arrays as .npy files (memory-mapped by every worker: the OS shares their pages), the rest pickled."""
+        """The arrays as .npy files and the entries' details as one file of pickles (all memory-mapped by every
+        worker: the OS shares their pages, and a detail is read only for an entry a query returns); the rest
+        (term slices, vocabulary: small) pickled."""
         for name in ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
-        rest = dataclasses.replace(self, **{name: None for name in ARRAYS})
+        offsets = np.zeros(len(self.details) + 1, dtype=np.int64)
+        with open(folder / DETAILS_FILE, "wb") as handle:
+            for number, blob in enumerate(self.details):
+                handle.write(blob)
+                offsets[number + 1] = offsets[number] + len(blob)
+        np.save(folder / DETAIL_OFFSETS_FILE, offsets, allow_pickle=False)
+        rest = dataclasses.replace(self, details=None, **{name: None for name in ARRAYS})
         with open(folder / TABLES_FILE, "wb") as handle:
             pickle.dump(rest, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -131,7 +142,23 @@ class SearchTables:
         for name in ARRAYS:
             mapped = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
             setattr(tables, name, mapped.view(np.ndarray))  # same mapped pages, without np.memmap's per-slice cost
+        tables.details = MappedDetails(folder)
         return tables
+
+
+class MappedDetails:
+    """The entries' pickled details, read from the memory-mapped file by entry number."""
+
+    def __init__(self, folder: Path):
+        self.offsets = np.load(folder / DETAIL_OFFSETS_FILE, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+        with open(folder / DETAILS_FILE, "rb") as handle:
+            self.data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if self.offsets[-1] else b""
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, docnum: int) -> bytes:
+        return self.data[int(self.offsets[docnum]): int(self.offsets[docnum + 1])]
 
 
 @lru_cache(maxsize=4096)
@@ -146,41 +173,45 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
-    """Compute the tables of one FAQ version from its freshly written Whoosh index."""
-    weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
-    merged: dict[str, dict[int, float]] = {}
-    with index.searcher(weighting=weighting) as searcher:
-        reader = searcher.reader()
-        doc_ids = [""] * reader.doc_count_all()
-        for docnum, stored in reader.iter_docs():
-            doc_ids[docnum] = stored["id"]
-        known_terms = set()
+def derive(faq: Faq) -> SearchTables:
+    """Compute the tables of one FAQ version, analysing each text once.
+
+    The entry postings are exactly what Whoosh's BM25F reads from an index of the same fields (`whoosh_postings`,
+    a test compares them bit for bit): per field, a term's weight is the sum of its tokens' boosts stored as a
+    32-bit float, a document's field length goes through Whoosh's one-byte length encoding, idf is
+    log(N / (df + 1)) + 1 and the average length is the field's total over N.
+    """
+    from .build import entry_fields  # build imports this module
+
+    entries = list(faq.entries)
+    doc_ids = [entry.id for entry in entries]
+    total = max(1, len(entries))
+    # Sentences and variants repeat across entries (a platform's brands share their wording): analysed once.
+    memo: dict[str, list] = {}
+
+    def tokens(text: str) -> list:
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = analysis.index_tokens(text)
+        return found
+
+    field_tokens: dict[str, list[list]] = {name: [] for name in FIELDS}
+    vocabulary: dict[str, list] = {}
+    for entry in entries:
+        fields = entry_fields(faq, entry)
         for name in FIELDS:
-            average = searcher.avg_field_length(name) or 1
-            b = FIELD_B.get(f"{name}_B", BM25_B)
-            for raw in reader.lexicon(name):
-                term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                known_terms.add(term)
-                idf = searcher.idf(name, term)
-                postings = reader.postings(name, term)
-                slot = merged.setdefault(term, {})
-                while postings.is_active():
-                    docnum = postings.id()
-                    length = searcher.doc_field_length(docnum, name, 1)
-                    partial = scoring.bm25(idf, postings.weight(), length, average, b, BM25_K1)
-                    slot[docnum] = slot.get(docnum, 0.0) + FIELD_BOOSTS[name] * partial
-                    postings.next()
+            text = fields[name]
+            field_tokens[name].append(tokens(text) if name == "question" else analysis.index_tokens(text))
+        _count_words(vocabulary, " ".join(fields.values()) + " " + entry.question)
+    merged, known_terms = _entry_postings(field_tokens, len(entries))
     term_slices, post_docs, post_scores = _flatten(merged)
 
-    by_id = {entry.id: entry for entry in faq.entries}
-    entries = [by_id[entry_id] for entry_id in doc_ids]
-    total = max(1, len(entries))
-    # Passages: the answer's sentences, analysed once here.
+    # Passages: the answer's sentences.
     sentences_by_doc = []
     for entry in entries:
         sentences = tuple(
-            (text, tuple(analysis.analyze_with_spans(text))) for text in split_sentences(entry.answer_plain)
+            (text, tuple((term, start, end) for term, _b, _f, _p, start, end in tokens(text)))
+            for text in split_sentences(entry.answer_plain)
         )
         sentences_by_doc.append(sentences or (("", ()),))  # every entry owns at least one passage
     first_passage = np.zeros(len(entries) + 1, dtype=np.int32)
@@ -197,7 +228,7 @@ def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
         units_of_term: dict[str, list[tuple[int, int]]] = {}
         weights, masses = [], []
         for text in (entry.question, *entry.variants):
-            units = analysis.analyze_units(text, mode="index")
+            units = analysis.units_of([(term, first, pos) for term, _b, first, pos, _s, _e in tokens(text)])
             unit_weights = tuple(_idf(term_slices, term, total) for term, _groups in units)
             if not sum(unit_weights):
                 continue
@@ -211,7 +242,7 @@ def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
             units_of_term={term: tuple(pairs) for term, pairs in units_of_term.items()},
             weights=tuple(weights),
             masses=tuple(masses),
-            question_spans=tuple(analysis.analyze_with_spans(entry.question)),
+            question_spans=tuple((term, start, end) for term, _b, _f, _p, start, end in tokens(entry.question)),
             sentences=sentences_by_doc[docnum],
         )
         details.append(pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL))
@@ -230,6 +261,90 @@ def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
         known_terms=frozenset(known_terms),
         details=details,
     )
+
+
+def _count_words(vocabulary: dict[str, list], text: str) -> None:
+    """Unstemmed words for typo correction: folded form -> [a spelling with its accents, number of documents]."""
+    seen = set()
+    for original in analysis.surface_originals(text):
+        folded = analysis.fold(original)
+        if folded in seen or not folded.isalpha():
+            continue
+        seen.add(folded)
+        slot = vocabulary.setdefault(folded, [original.lower(), 0])
+        slot[1] += 1
+
+
+def _entry_postings(field_tokens: dict[str, list[list]], count: int) -> tuple[dict[str, dict[int, float]], set[str]]:
+    """term -> {entry number: weighted BM25F contribution summed over the fields}, in Whoosh's lexicon order."""
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    per_field = []
+    known: set[str] = set()
+    for name in FIELDS:
+        terms: list[str] = []
+        docs: list[int] = []
+        weights: list[float] = []
+        lengths = np.zeros(count, dtype=np.int64)
+        for docnum, field in enumerate(field_tokens[name]):
+            summed: dict[str, float] = {}
+            for term, boost, *_rest in field:
+                summed[term] = summed.get(term, 0.0) + boost
+            lengths[docnum] = len(field)
+            terms.extend(summed)
+            docs.extend([docnum] * len(summed))
+            weights.extend(summed.values())
+        average = (int(lengths.sum()) / (count or 1)) or 1
+        stored_length = {int(n): byte_to_length(length_to_byte(int(n))) for n in np.unique(lengths)}
+        doc_array = np.asarray(docs, dtype=np.int64)
+        tf = np.asarray(weights, dtype=np.float64).astype(np.float32).astype(np.float64)  # Whoosh stores float32
+        fl = np.asarray([stored_length[int(n)] for n in lengths], dtype=np.float64)[doc_array] if docs else tf
+        names = sorted(set(terms), key=str.encode)  # Whoosh's lexicon order (UTF-8 bytes)
+        number = {term: i for i, term in enumerate(names)}
+        term_array = np.asarray([number[t] for t in terms], dtype=np.int64)
+        frequency = np.bincount(term_array, minlength=len(names))
+        idf = np.asarray([math.log(count / (int(n) + 1)) + 1 for n in frequency], dtype=np.float64)
+        b = FIELD_B.get(f"{name}_B", BM25_B)
+        partial = scoring.bm25(idf[term_array], tf, fl, average, b, BM25_K1)
+        per_field.append((names, term_array, doc_array, FIELD_BOOSTS[name] * partial))
+        known.update(names)
+    merged: dict[str, dict[int, float]] = {}
+    for names, term_array, doc_array, contribution in per_field:
+        order = np.lexsort((doc_array, term_array))
+        starts = np.searchsorted(term_array[order], np.arange(len(names) + 1))
+        sorted_docs = doc_array[order].tolist()
+        sorted_scores = contribution[order].tolist()
+        for i, term in enumerate(names):
+            slot = merged.setdefault(term, {})
+            for position in range(starts[i], starts[i + 1]):
+                docnum = sorted_docs[position]
+                slot[docnum] = slot.get(docnum, 0.0) + sorted_scores[position]
+    return merged, known
+
+
+def whoosh_postings(index) -> tuple[dict[str, dict[int, float]], set[str]]:
+    """The same entry postings read from a Whoosh index of the fields (the reference `derive` must equal)."""
+    weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
+    merged: dict[str, dict[int, float]] = {}
+    known_terms = set()
+    with index.searcher(weighting=weighting) as searcher:
+        reader = searcher.reader()
+        for name in FIELDS:
+            average = searcher.avg_field_length(name) or 1
+            b = FIELD_B.get(f"{name}_B", BM25_B)
+            for raw in reader.lexicon(name):
+                term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                known_terms.add(term)
+                idf = searcher.idf(name, term)
+                postings = reader.postings(name, term)
+                slot = merged.setdefault(term, {})
+                while postings.is_active():
+                    docnum = postings.id()
+                    length = searcher.doc_field_length(docnum, name, 1)
+                    partial = scoring.bm25(idf, postings.weight(), length, average, b, BM25_K1)
+                    slot[docnum] = slot.get(docnum, 0.0) + FIELD_BOOSTS[name] * partial
+                    postings.next()
+    return merged, known_terms
 
 
 def _idf(term_slices: dict[str, tuple[int, int]], term: str, total: int) -> float:
