@@ -170,12 +170,24 @@ class FrenchTokenizer(Tokenizer):
         yield token
 
 
+def _copy(token: Token) -> Token:
+    """Token.copy() without re-running Token.__init__ (the synonym filter copies every token of every text)."""
+    copy = Token.__new__(Token)
+    copy.__dict__.update(token.__dict__)
+    return copy
+
+
+@lru_cache(maxsize=200_000)
+def _folded_token(text: str) -> str:
+    return "euros" if text == "€" else normalise_apostrophes(fold(text))
+
+
 class FoldFilter(Filter):
     """Lowercase, accents off, one kind of apostrophe."""
 
     def __call__(self, tokens):
         for token in tokens:
-            token.text = "euros" if token.text == "€" else normalise_apostrophes(fold(token.text))
+            token.text = _folded_token(token.text)
             yield token
 
 
@@ -245,7 +257,7 @@ class FunctionPhraseFilter(Filter):
                 group = _FUNCTION_TABLE.get(tuple(window[-size:]))
                 if group is None:
                     continue
-                extra = token.copy()
+                extra = _copy(token)
                 extra.text = SYNONYM_PREFIX + group
                 extra.boost = 0.7
                 extra.elided = ""
@@ -348,7 +360,7 @@ class SynonymFilter(Filter):
         words: list[Token] = []
         where: list[int] = []  # index in `stream` of each word
         for token in tokens:
-            copy = token.copy()
+            copy = _copy(token)
             stream.append(copy)
             if not token.stopped and not token.text.startswith(SYNONYM_PREFIX):
                 where.append(len(stream) - 1)
@@ -383,7 +395,7 @@ class SynonymFilter(Filter):
                         accepted.append((first, last, concept))
                         break
         for first, last, concept in sorted(accepted, key=lambda m: (m[1], m[0])):
-            extra = words[last].copy()
+            extra = _copy(words[last])
             extra.text = SYNONYM_PREFIX + concept
             # A concept weighs a little less than the word itself: the exact wording still wins ties.
             extra.boost = 0.7

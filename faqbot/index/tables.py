@@ -197,12 +197,16 @@ def derive(faq: Faq) -> SearchTables:
 
     field_tokens: dict[str, list[list]] = {name: [] for name in FIELDS}
     vocabulary: dict[str, list] = {}
+    words_memo: dict[str, dict[str, str]] = {}
     for entry in entries:
         fields = entry_fields(faq, entry)
         for name in FIELDS:
             text = fields[name]
             field_tokens[name].append(tokens(text) if name == "question" else analysis.index_tokens(text))
-        _count_words(vocabulary, " ".join(fields.values()) + " " + entry.question)
+        # The words of all the fields and the question, in that order, read piece by piece (sentences and variants
+        # repeat): the same words in the same order as the whole text, since pieces are cut only at white space.
+        pieces = [piece for name in FIELDS for piece in split_sentences(fields[name])] + [entry.question]
+        _count_words(vocabulary, [_surface_firsts(words_memo, piece) for piece in pieces])
     merged, known_terms = _entry_postings(field_tokens, len(entries))
     term_slices, post_docs, post_scores = _flatten(merged)
 
@@ -263,14 +267,25 @@ def derive(faq: Faq) -> SearchTables:
     )
 
 
-def _count_words(vocabulary: dict[str, list], text: str) -> None:
+def _surface_firsts(memo: dict[str, dict[str, str]], text: str) -> dict[str, str]:
+    """Folded word -> its first spelling as typed, for the alphabetic words of a text (memoised by text)."""
+    found = memo.get(text)
+    if found is None:
+        found = memo[text] = {}
+        for original in analysis.surface_originals(text):
+            folded = analysis.fold(original)
+            if folded not in found and folded.isalpha():
+                found[folded] = original
+    return found
+
+
+def _count_words(vocabulary: dict[str, list], pieces: list[dict[str, str]]) -> None:
     """Unstemmed words for typo correction: folded form -> [a spelling with its accents, number of documents]."""
-    seen = set()
-    for original in analysis.surface_originals(text):
-        folded = analysis.fold(original)
-        if folded in seen or not folded.isalpha():
-            continue
-        seen.add(folded)
+    firsts: dict[str, str] = {}
+    for piece in pieces:
+        for folded, original in piece.items():
+            firsts.setdefault(folded, original)
+    for folded, original in firsts.items():
         slot = vocabulary.setdefault(folded, [original.lower(), 0])
         slot[1] += 1
 
