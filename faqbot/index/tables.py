@@ -186,38 +186,49 @@ def derive(faq: Faq) -> SearchTables:
     entries = list(faq.entries)
     doc_ids = [entry.id for entry in entries]
     total = max(1, len(entries))
-    # Sentences and variants repeat across entries (a platform's brands share their wording): analysed once.
-    memo: dict[str, list] = {}
+    # Sentences and variants repeat across entries (a platform's brands share their wording): analysed once, and
+    # only what is needed of them kept (a 100× FAQ's tokens would not fit in memory).
+    spans_memo: dict[str, tuple] = {}
+    units_memo: dict[str, list] = {}
+    words_memo: dict[str, dict[str, str]] = {}
 
-    def tokens(text: str) -> list:
-        found = memo.get(text)
+    def spans_of(text: str) -> tuple:
+        found = spans_memo.get(text)
         if found is None:
-            found = memo[text] = analysis.index_tokens(text)
+            found = spans_memo[text] = tuple(
+                (term, start, end) for term, _b, _f, _p, start, end in analysis.index_tokens(text))
         return found
 
-    field_tokens: dict[str, list[list]] = {name: [] for name in FIELDS}
+    def units_of(text: str, tokens: list | None = None) -> list:
+        found = units_memo.get(text)
+        if found is None:
+            tokens = analysis.index_tokens(text) if tokens is None else tokens
+            found = units_memo[text] = analysis.units_of([(term, first, pos) for term, _b, first, pos, _s, _e in tokens])
+        return found
+
+    statistics = {name: FieldStatistics(len(entries)) for name in FIELDS}
     vocabulary: dict[str, list] = {}
-    words_memo: dict[str, dict[str, str]] = {}
-    for entry in entries:
+    phrasings: list[list] = []  # per entry: the units of its question and of each variant
+    question_spans: list[tuple] = []
+    sentences_by_doc = []
+    for docnum, entry in enumerate(entries):
         fields = entry_fields(faq, entry)
-        for name in FIELDS:
-            text = fields[name]
-            field_tokens[name].append(tokens(text) if name == "question" else analysis.index_tokens(text))
+        question = analysis.index_tokens(fields["question"])
+        statistics["question"].add(docnum, question)
+        for name in ("variants", "tags", "answer"):
+            statistics[name].add(docnum, analysis.index_tokens(fields[name]))
+        question_spans.append(tuple((term, start, end) for term, _b, _f, _p, start, end in question))
+        phrasings.append([units_of(entry.question, question), *(units_of(text) for text in entry.variants)])
+        # Passages: the answer's sentences.
+        sentences = tuple((text, spans_of(text)) for text in split_sentences(entry.answer_plain))
+        sentences_by_doc.append(sentences or (("", ()),))  # every entry owns at least one passage
         # The words of all the fields and the question, in that order, read piece by piece (sentences and variants
         # repeat): the same words in the same order as the whole text, since pieces are cut only at white space.
         pieces = [piece for name in FIELDS for piece in split_sentences(fields[name])] + [entry.question]
         _count_words(vocabulary, [_surface_firsts(words_memo, piece) for piece in pieces])
-    merged, known_terms = _entry_postings(field_tokens, len(entries))
+    merged, known_terms = _entry_postings(statistics, len(entries))
     term_slices, post_docs, post_scores = _flatten(merged)
 
-    # Passages: the answer's sentences.
-    sentences_by_doc = []
-    for entry in entries:
-        sentences = tuple(
-            (text, tuple((term, start, end) for term, _b, _f, _p, start, end in tokens(text)))
-            for text in split_sentences(entry.answer_plain)
-        )
-        sentences_by_doc.append(sentences or (("", ()),))  # every entry owns at least one passage
     first_passage = np.zeros(len(entries) + 1, dtype=np.int32)
     passage_terms: list[Counter] = []
     for docnum, sentences in enumerate(sentences_by_doc):
@@ -231,8 +242,7 @@ def derive(faq: Faq) -> SearchTables:
     for docnum, entry in enumerate(entries):
         units_of_term: dict[str, list[tuple[int, int]]] = {}
         weights, masses = [], []
-        for text in (entry.question, *entry.variants):
-            units = analysis.units_of([(term, first, pos) for term, _b, first, pos, _s, _e in tokens(text)])
+        for units in phrasings[docnum]:
             unit_weights = tuple(_idf(term_slices, term, total) for term, _groups in units)
             if not sum(unit_weights):
                 continue
@@ -246,7 +256,7 @@ def derive(faq: Faq) -> SearchTables:
             units_of_term={term: tuple(pairs) for term, pairs in units_of_term.items()},
             weights=tuple(weights),
             masses=tuple(masses),
-            question_spans=tuple((term, start, end) for term, _b, _f, _p, start, end in tokens(entry.question)),
+            question_spans=question_spans[docnum],
             sentences=sentences_by_doc[docnum],
         )
         details.append(pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL))
@@ -290,30 +300,39 @@ def _count_words(vocabulary: dict[str, list], pieces: list[dict[str, str]]) -> N
         slot[1] += 1
 
 
-def _entry_postings(field_tokens: dict[str, list[list]], count: int) -> tuple[dict[str, dict[int, float]], set[str]]:
+class FieldStatistics:
+    """One field's analysed terms over the entries, as Whoosh's writer counts them."""
+
+    def __init__(self, count: int):
+        self.terms: list[str] = []
+        self.docs: list[int] = []
+        self.weights: list[float] = []
+        self.lengths = np.zeros(count, dtype=np.int64)
+
+    def add(self, docnum: int, tokens: list) -> None:
+        summed: dict[str, float] = {}
+        for term, boost, *_rest in tokens:
+            summed[term] = summed.get(term, 0.0) + boost  # in token order, from 0.0, as Whoosh sums boosts
+        self.lengths[docnum] = len(tokens)
+        self.terms.extend(summed)
+        self.docs.extend([docnum] * len(summed))
+        self.weights.extend(summed.values())
+
+
+def _entry_postings(statistics: dict[str, FieldStatistics], count: int) -> tuple[dict[str, dict[int, float]], set[str]]:
     """term -> {entry number: weighted BM25F contribution summed over the fields}, in Whoosh's lexicon order."""
     from whoosh.util.numeric import byte_to_length, length_to_byte
 
     per_field = []
     known: set[str] = set()
     for name in FIELDS:
-        terms: list[str] = []
-        docs: list[int] = []
-        weights: list[float] = []
-        lengths = np.zeros(count, dtype=np.int64)
-        for docnum, field in enumerate(field_tokens[name]):
-            summed: dict[str, float] = {}
-            for term, boost, *_rest in field:
-                summed[term] = summed.get(term, 0.0) + boost
-            lengths[docnum] = len(field)
-            terms.extend(summed)
-            docs.extend([docnum] * len(summed))
-            weights.extend(summed.values())
+        field = statistics[name]
+        terms, lengths = field.terms, field.lengths
         average = (int(lengths.sum()) / (count or 1)) or 1
         stored_length = {int(n): byte_to_length(length_to_byte(int(n))) for n in np.unique(lengths)}
-        doc_array = np.asarray(docs, dtype=np.int64)
-        tf = np.asarray(weights, dtype=np.float64).astype(np.float32).astype(np.float64)  # Whoosh stores float32
-        fl = np.asarray([stored_length[int(n)] for n in lengths], dtype=np.float64)[doc_array] if docs else tf
+        doc_array = np.asarray(field.docs, dtype=np.int64)
+        tf = np.asarray(field.weights, dtype=np.float64).astype(np.float32).astype(np.float64)  # Whoosh stores float32
+        fl = np.asarray([stored_length[int(n)] for n in lengths], dtype=np.float64)[doc_array] if len(doc_array) else tf
         names = sorted(set(terms), key=str.encode)  # Whoosh's lexicon order (UTF-8 bytes)
         number = {term: i for i, term in enumerate(names)}
         term_array = np.asarray([number[t] for t in terms], dtype=np.int64)
