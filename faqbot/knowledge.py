@@ -18,6 +18,7 @@ ready index.
 """
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -164,6 +165,10 @@ def init_app(app: Flask) -> None:
         database=app.extensions.get("faqbot.db"), links=platform_links(app.config),
     )
     app.extensions[_EXTENSION] = store
+    # The knowledge loaded at start lives as long as the worker: out of the cyclic collector's scans, which would
+    # otherwise walk its objects at every full collection (requests allocate enough to trigger them); preloaded
+    # workers also keep its pages shared, since the collector no longer writes to them.
+    gc.freeze()
     if app.config.get("FAQ_WATCH", True):
         app.before_request(store.check)
 

@@ -24,7 +24,6 @@ import pickle
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +39,7 @@ FIELDS = ("question", "variants", "tags", "answer")
 TABLES_FILE = "tables.pickle"
 TABLES_VERSION = 5
 DETAILS_FILE = "details.bin"
+DETAIL_CACHE = 4096  # entries kept decoded per worker
 DETAIL_OFFSETS_FILE = "detail_offsets.npy"
 # Stored as .npy next to the pickle and memory-mapped on load.
 ARRAYS = ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage")
@@ -110,12 +110,20 @@ class SearchTables:
         if span is None or not len(docnums):
             return np.zeros(len(docnums), dtype=bool)
         docs = self.post_docs[span[0]: span[1]]
-        where = np.searchsorted(docs, docnums)
+        where = docs.searchsorted(docnums)
         where[where >= len(docs)] = len(docs) - 1
         return docs[where] == docnums
 
     def detail(self, docnum: int) -> EntryDetail:
-        return _decode_detail(self.details[docnum])
+        cache = self.__dict__.get("_detail_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_detail_cache", {})
+        found = cache.get(docnum)
+        if found is None:
+            if len(cache) >= DETAIL_CACHE:  # the entries queries return: a few thousand at most stay decoded
+                cache.clear()
+            found = cache[docnum] = pickle.loads(self.details[docnum])
+        return found
 
     def save(self, folder: Path) -> None:
         """The arrays as .npy files and the entries' details as one file of pickles (all memory-mapped by every
@@ -159,11 +167,6 @@ class MappedDetails:
 
     def __getitem__(self, docnum: int) -> bytes:
         return self.data[int(self.offsets[docnum]): int(self.offsets[docnum + 1])]
-
-
-@lru_cache(maxsize=4096)
-def _decode_detail(blob: bytes) -> EntryDetail:
-    return pickle.loads(blob)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
