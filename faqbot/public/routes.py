@@ -184,18 +184,18 @@ def api_search():
         entry_url = urls[request.script_root] = url_for("public.entry", entry_id="ENTRY").rsplit("/", 1)[0] + "/"
     # Each entry's fixed fields are serialised once per FAQ version: the answers are most of the response; the
     # marked excerpts come from the search's own cache, so their JSON is kept too.
-    results = ",".join(
-        _entry_json(faq, hit.entry, entry_url)[:-1]
-        + ',"score":' + float.__repr__(hit.score)  # what json.dumps writes for a finite float
-        + ',"question_html":' + _json_string(hit.question_html)  # extra, for the live search: escaped excerpts
-        + ',"snippet_html":' + _json_string(hit.snippet_html) + "}"
-        for hit in outcome.hits
-    )
-    body = (
-        '{"query":' + json.dumps(outcome.query) + ',"corrected_query":' + json.dumps(outcome.corrected_query)
-        + ',"results":[' + results + "]}"
-    )
-    return current_app.response_class(body, mimetype="application/json")
+    # Pieces joined once (the answers are long: concatenating them hit by hit copies each several times).
+    pieces = ['{"query":', json.dumps(outcome.query), ',"corrected_query":', json.dumps(outcome.corrected_query),
+              ',"results":[']
+    for number, hit in enumerate(outcome.hits):
+        pieces += [
+            "," if number else "", _entry_json_open(faq, hit.entry, entry_url),
+            ',"score":', float.__repr__(hit.score),  # what json.dumps writes for a finite float
+            ',"question_html":', _json_string(hit.question_html),  # extra, for the live search: escaped excerpts
+            ',"snippet_html":', _json_string(hit.snippet_html), "}",
+        ]
+    pieces.append("]}")
+    return current_app.response_class("".join(pieces), mimetype="application/json")
 
 
 _ENTRY_JSON: dict[tuple[str, str, str], str] = {}
@@ -212,8 +212,9 @@ def _json_string(text: str) -> str:
     return cached
 
 
-def _entry_json(faq, entry, entry_url: str) -> str:
-    """{"id", "question", "answer", "category", "url"} of one entry as JSON, cached per FAQ version and URL root."""
+def _entry_json_open(faq, entry, entry_url: str) -> str:
+    """{"id", "question", "answer", "category", "url"} of one entry as JSON without its closing brace (the search
+    adds its own fields), cached per FAQ version and URL root."""
     key = (faq.digest, entry.id, entry_url)
     cached = _ENTRY_JSON.get(key)
     if cached is None:
@@ -227,6 +228,6 @@ def _entry_json(faq, entry, entry_url: str) -> str:
                 "category": entry.category if entry.category in faq.category_by_id else None,
                 "url": entry_url + quote(entry.id, safe=""),
             }
-        )
+        )[:-1]
         _ENTRY_JSON[key] = cached
     return cached
