@@ -1,19 +1,22 @@
 """Everything search derives from one FAQ version, computed once at index build time and stored with the index.
 
 A worker used to re-analyse the whole FAQ when it started (2.7 s at 218 entries, 130 s at 21,800). Now the build
-writes `tables.pickle` next to the Whoosh files, in the same staging folder that is renamed into place when
-complete, and every worker loads it in milliseconds:
+writes these tables in the staging folder that is renamed into place when complete, and every worker maps or
+loads them in milliseconds:
 
 - entry postings: for each analysed term, the entries holding it (sorted by entry number) with the term's BM25F
-  contribution summed over the fields with their weights — exactly what Whoosh's BM25F gives (a test checks it);
+  contribution summed over the fields with their weights — bit for bit what Whoosh's BM25F gives on an index of the
+  same fields (a test builds that index and compares);
 - passage postings: the same for each sentence of the answers, with BM25 over sentences, so a fact stated in one
   sentence of a long answer is found and shown as the excerpt;
-- the correction vocabulary and the terms the index knows;
-- per entry, a small pickled record (its phrasings as weighted words, its question's and sentences' spans) read only
-  for the entries a query returns.
+- the correction vocabulary and the terms the index knows (`tables.pickle`, small);
+- per entry, a small pickled record (its phrasings as weighted words, its question's and sentences' spans) in one
+  file, `details.bin`, read only for the entries a query returns.
 
-Posting lists are flat numpy arrays addressed by (start, end) slices: compact, loaded without building millions of
-Python objects, and summed in C at query time.
+Posting lists are flat numpy arrays addressed by (start, end) slices: compact, memory-mapped (the workers share the
+pages), and summed in C at query time. The build analyses each text once (a sentence or a variant repeated across
+entries once for all of them): at 20,200 entries it takes about 40 s of CPU where Whoosh's writer plus a second
+analysis for the tables took 120 s.
 """
 from __future__ import annotations
 
