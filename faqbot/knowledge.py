@@ -166,8 +166,10 @@ def init_app(app: Flask) -> None:
     )
     app.extensions[_EXTENSION] = store
     # The knowledge loaded at start lives as long as the worker: out of the cyclic collector's scans, which would
-    # otherwise walk its objects at every full collection (requests allocate enough to trigger them); preloaded
-    # workers also keep its pages shared, since the collector no longer writes to them.
+    # otherwise walk its objects at every full collection (requests allocate enough to trigger them: at 100× a
+    # pause of tens of ms); preloaded workers also keep its pages shared, since the collector no longer writes to
+    # them. Garbage already there is collected first, so nothing unreachable is frozen with it.
+    gc.collect()
     gc.freeze()
     if app.config.get("FAQ_WATCH", True):
         app.before_request(store.check)

@@ -282,10 +282,16 @@ class SearchService:
         unit_weights = [(term, groups, weight * self.idf(term)) for term, (groups, weight) in units.items()]
         total = sum(w for _t, _g, w in unit_weights) or 1.0
         covered = np.zeros(len(candidates))
+        holding: dict[str, np.ndarray] = {}  # a concept shared by several words of the query is looked up once
         for term, groups, weight in unit_weights:
-            held = self.tables.holds(term, candidates)
+            held = holding.get(term)
+            if held is None:
+                held = holding[term] = self.tables.holds(term, candidates)
             for group in groups:
-                held |= self.tables.holds(group, candidates)
+                in_group = holding.get(group)
+                if in_group is None:
+                    in_group = holding[group] = self.tables.holds(group, candidates)
+                held = held | in_group
             covered += weight * held
         query_terms = set(weights)
         # Re-rank with a bound: the precision factor lies in [1 - PRECISION_WEIGHT, 1], so once a candidate's best
