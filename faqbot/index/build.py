@@ -128,7 +128,8 @@ def save_faq(faq: Faq, folder: Path, links: Mapping[str, str] | None = None) -> 
     )
     temporary = folder / f".{FAQ_FILE}.{uuid.uuid4().hex}"
     with open(temporary, "wb") as handle:
-        pickle.dump((FAQ_PICKLE_VERSION, dict(links or {}), clean), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((FAQ_PICKLE_VERSION, _parser_hash(), dict(links or {}), clean), handle,
+                    protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(temporary, folder / FAQ_FILE)
 
 
@@ -137,12 +138,20 @@ def load_saved_faq(index_dir: Path, digest: str, links: Mapping[str, str] | None
     path = Path(index_dir) / build_key_for(digest) / FAQ_FILE
     try:
         with open(path, "rb") as handle:
-            version, saved_links, faq = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            version, parser, saved_links, faq = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
         return None
-    if version != FAQ_PICKLE_VERSION or saved_links != dict(links or {}) or faq.digest != digest:
+    if (version != FAQ_PICKLE_VERSION or parser != _parser_hash() or saved_links != dict(links or {})
+            or not isinstance(faq, Faq) or faq.digest != digest):
         return None
     return faq
+
+
+@lru_cache(maxsize=None)
+def _parser_hash() -> str:
+    """The code that turns the YAML into a Faq: a saved FAQ parsed by other code is parsed again."""
+    content = Path(__file__).parent.parent / "content"
+    return hashlib.sha256(b"".join((content / name).read_bytes() for name in ("model.py", "overlay.py"))).hexdigest()[:16]
 
 
 def reference_index(faq: Faq, folder: Path):
