@@ -1,11 +1,11 @@
 """Building the search index of the FAQ, once per content version, safely across processes.
 
 A build is the tables every worker loads as they are (tables.py: postings with their scores, passages, vocabulary,
-per-entry details) and the parsed FAQ itself (`faq.pickle`, saved by the first process that parsed the YAML: the next ones unpickle
-it instead).
-Each text is analysed once, by the same Whoosh analyzer chain the queries go through; the BM25F scores are Whoosh's
-own formula. A Whoosh index of the same fields is written only when something asks for it (`reference_index`: the
-tests and benchmarks that check the tables against Whoosh's own scoring), never on the serving path.
+per-entry details) and the parsed FAQ itself (`faq.pickle`, saved by the first process that parsed the YAML: the
+next ones unpickle it instead). Each text is analysed once, by the same Whoosh analyzer chain the queries go
+through; the BM25F scores are Whoosh's own formula. A Whoosh index of the same fields is written only when
+something asks for it (`reference_index`: the tests and benchmarks that check the tables against Whoosh's own
+scoring), never on the serving path.
 
 Each build goes to its own folder named after the FAQ's content hash and the analyzer version, and is renamed
 into place only when complete: readers never see a half-written index, and a process still serving the old
@@ -151,7 +151,8 @@ def load_saved_faq(index_dir: Path, digest: str, links: Mapping[str, str] | None
 def _parser_hash() -> str:
     """The code that turns the YAML into a Faq: a saved FAQ parsed by other code is parsed again."""
     content = Path(__file__).parent.parent / "content"
-    return hashlib.sha256(b"".join((content / name).read_bytes() for name in ("model.py", "overlay.py"))).hexdigest()[:16]
+    source = b"".join((content / name).read_bytes() for name in ("model.py", "overlay.py"))
+    return hashlib.sha256(source).hexdigest()[:16]
 
 
 def reference_index(faq: Faq, folder: Path):

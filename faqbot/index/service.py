@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import heapq
 import html
-from itertools import repeat
-from operator import truediv
 import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import truediv
 from pathlib import Path
 from typing import Callable, Mapping
 
