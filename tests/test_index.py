@@ -398,6 +398,15 @@ def test_correction_allows_two_edits_from_seven_letters(corrector):
     assert corrector.correct("pqiemt").changed is False
 
 
+def test_a_capitalised_word_inside_a_sentence_is_a_name_not_a_typo(corrector):
+    """Towns and names in a story (« l'hôtel de Chambéry ») are not corrected into FAQ words; the same word typed in
+    lower case, or opening a sentence, still is."""
+    typed = "remboursment"
+    assert corrector.correct(f"Le stage de {typed.capitalize()} est loin").changed is False
+    assert corrector.correct(f"le stage de {typed} est loin").text == "le stage de remboursement est loin"
+    assert corrector.correct(f"Bonjour. {typed.capitalize()} svp").text.lower() == "bonjour. remboursement svp"
+
+
 def test_correction_ties_prefer_a_swap_then_the_same_first_letter():
     corrector = Corrector({"portable": ("portable", 1), "probable": ("probable", 5), "centre": ("centre", 1),
                            "etre": ("être", 9)}, set())
@@ -699,8 +708,11 @@ def _bench_cases():
 # Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
 # pinned too, so that a change which fixes one shows here and is recorded.
 KNOWN_MISSES = {
-    "heldout": 2, "heldout2": 1, "heldout3": 1,
+    "heldout": 5, "heldout2": 1, "heldout3": 2,
 }
+# Round 3 (1,228 visitor variants written from the answers, 8 same-question merges) traded 4 of these team-written
+# cases (2 → 5 and 1 → 2 answered second) for +0.07 on the blind development sets (round 3 dev: 0.76 → 0.84; large
+# dev set 0.69 → 0.77): see bench/RESULTS-search.md.
 # Cases whose answer is not even in the top 3: heldout2's « d'autres formations que la recup de points », since the
 # curators rewrote that entry's question (« Le stage que je cherche n'est pas proposé sur votre site »).
 KNOWN_OUTSIDE_TOP3 = {"heldout": 0, "heldout2": 1, "heldout3": 0}

@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..models import AuditEvent, ContentChange, ContentVersion, QueryDismissal, StaffUser
 from .export import fold
+from .text import fold_words
 from .model import Faq, load_faq_data, parse_faq, parse_faq_bytes
 
 MAX_VARIANT_LENGTH = 200
@@ -186,8 +186,7 @@ def propose_variant(
 
 def slug_for(question: str, taken: set[str]) -> str:
     """A new entry's id from its question: ascii words, at most 60 characters, unique."""
-    ascii_text = unicodedata.normalize("NFKD", question.casefold()).encode("ascii", "ignore").decode()
-    words = [w for w in re.split(r"[^a-z0-9]+", ascii_text) if w and len(w) > 2][:8] or ["entree"]
+    words = [w for w in fold_words(question).split() if len(w) > 2][:8] or ["entree"]
     base = "-".join(words)[:52].strip("-")
     if "-" not in base:
         base = f"{base}-faq"

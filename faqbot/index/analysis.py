@@ -18,13 +18,13 @@ from functools import lru_cache
 from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.lang.snowball.french import FrenchStemmer
 
-from ..content.thesaurus import fold as _thesaurus_fold
+from ..content.text import APOSTROPHES
+from ..content.text import fold as _thesaurus_fold
 from ..content.thesaurus import load_thesaurus
 
 # Bump when the chain changes in a way that needs a reindex (the index folder name includes it).
-ANALYZER_VERSION = "fr-7"
+ANALYZER_VERSION = "fr-8"
 
-APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 # A word keeps its inner apostrophes and digits ("aujourd'hui", "48SI"); hyphens and everything else split.
 # The euro sign is a word too: « 3 € » and « 10 euros » are amounts of the same kind.
 _WORD = re.compile(r"[^\W_]+(?:[" + APOSTROPHES + r"][^\W_]+)*|€")
@@ -82,6 +82,8 @@ STEM_EXCEPTIONS = {
     # « attente », « exclusivement » and « exclusion », « au-delà » and « délai ».
     "departement": "departement", "departements": "departement", "devis": "devis", "attention": "attention",
     "exclusivement": "exclusivement", "dela": "dela",
+    # « au volant » (the steering wheel) is no « vol » (a theft).
+    "volant": "volant", "volants": "volant",
     # « compléter » a file is not a full (« complet ») session.
     **{form: "completer" for form in "completer completez completons completant completera completerez completeront".split()},
 }
