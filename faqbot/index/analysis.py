@@ -330,6 +330,18 @@ _FUNCTION_TABLE, _FUNCTION_MAX = _function_phrase_table()
 _FUNCTION_LAST = frozenset(key[-1] for key in _FUNCTION_TABLE)
 _SYNONYM_TABLE, _NEGATIVE_TABLE, _SYNONYM_MAX = _synonym_tables()
 _PHRASE_LAST = frozenset(key[-1] for key in (*_SYNONYM_TABLE, *_NEGATIVE_TABLE))
+
+
+def _sizes_by_last(table: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+    """Last word of a table's phrases -> the lengths of the phrases ending with it, shortest first."""
+    sizes: dict[str, set[int]] = {}
+    for key in table:
+        sizes.setdefault(key[-1], set()).add(len(key))
+    return {last: tuple(sorted(lengths)) for last, lengths in sizes.items()}
+
+
+# Only the lengths some phrase has are tried at a word (the same matches, in the same order, for fewer lookups).
+_SIZES_BY_LAST = {id(_SYNONYM_TABLE): _sizes_by_last(_SYNONYM_TABLE), id(_NEGATIVE_TABLE): _sizes_by_last(_NEGATIVE_TABLE)}
 _IMPLIED = [(c.id, c.implied_by) for c in THESAURUS.concepts if c.implied_by]
 IMPLIED_WINDOW = 15  # words: a combination's parts must be named this close to name the concept
 # How much a concept token weighs against the visitor's own word (thesaurus `weight`, default 0.6).
@@ -340,10 +352,16 @@ def _matches(words: list[Token], table: dict[tuple[str, ...], str]) -> list[tupl
     """(first index, last index, concept) of every table phrase found in `words`."""
     found = []
     texts = [t.text for t in words]
+    sizes_of = _SIZES_BY_LAST.get(id(table))
+    if sizes_of is None:
+        sizes_of = _sizes_by_last(table)
     for end in range(len(texts)):
-        if texts[end] not in _PHRASE_LAST:
+        sizes = sizes_of.get(texts[end])
+        if sizes is None:
             continue
-        for size in range(1, min(_SYNONYM_MAX, end + 1) + 1):
+        for size in sizes:
+            if size > end + 1:
+                break
             concept = table.get(tuple(texts[end - size + 1: end + 1]))
             if concept is not None:
                 found.append((end - size + 1, end, concept))
@@ -381,20 +399,22 @@ class SynonymFilter(Filter):
                 if not any(c == broader and a <= last and first <= b for a, b, c in accepted):
                     accepted.append((first, last, broader))
         # Combinations that name another concept, when their parts are close (within IMPLIED_WINDOW words).
+        latest = {c: (a, b) for a, b, c in accepted}  # each accepted concept's last span
         for concept, combinations in _IMPLIED:
-            if any(c == concept for _a, _b, c in accepted):
+            if concept in latest:
                 continue
             for combination in combinations:
                 spans = []
                 for part in combination:
-                    found = [(a, b) for a, b, c in accepted if c == part]
-                    if not found:
+                    span = latest.get(part)
+                    if span is None:
                         break
-                    spans.append(found[-1])
+                    spans.append(span)
                 else:
                     first, last = min(a for a, _b in spans), max(b for _a, b in spans)
                     if last - first <= IMPLIED_WINDOW:
                         accepted.append((first, last, concept))
+                        latest[concept] = (first, last)
                         break
         for first, last, concept in sorted(accepted, key=lambda m: (m[1], m[0])):
             extra = _copy(words[last])
