@@ -333,9 +333,17 @@ def test_feedback_vote_needs_csrf(public_app, client):
 
 
 def test_index_command_builds(public_app):
+    from faqbot.index.build import FAQ_FILE, load_saved_faq
+
     result = public_app.test_cli_runner().invoke(args=["index", "build", "--force"])
     assert result.exit_code == 0, result.output
     assert f"{len(FAQ_DATA['entries'])} entrées" in result.output
+    # The rebuilt folder holds the parsed FAQ again, for the workers that start next.
+    folder = Path(result.output.strip().rsplit(" dans ", 1)[1])
+    assert (folder / FAQ_FILE).exists()
+    served = knowledge.faq(public_app)
+    links = knowledge.platform_links(public_app.config)
+    assert load_saved_faq(Path(public_app.config["INDEX_DIR"]), served.digest, links) == served
 
 
 def test_a_second_worker_loads_the_faq_the_first_one_parsed(tmp_path, monkeypatch):
