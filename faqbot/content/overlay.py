@@ -19,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from ..models import AuditEvent, ContentChange, ContentVersion, QueryDismissal, StaffUser
 from .export import fold
 from .text import fold_words
-from .model import Faq, load_faq_data, parse_faq
+from .model import Faq, load_faq_data, parse_faq, parse_faq_bytes
 
 MAX_VARIANT_LENGTH = 200
 MAX_QUESTION_LENGTH = 300
@@ -94,17 +95,24 @@ def load_overlay(session: Session) -> Overlay:
     return Overlay(version=overlay_version(session), changes=tuple(accepted_changes(session)))
 
 
-def load_served_faq(path: str | Path, session: Session | None, links: dict[str, str] | None = None) -> Faq:
-    """data/faq.yaml with the accepted overlay applied; its digest covers both (the index rebuilds on a change)."""
-    data, digest = load_faq_data(path)
-    if session is None:
+def load_served_faq(path: str | Path, session: Session | None, links: dict[str, str] | None = None,
+                    saved: Callable[[str], Faq | None] | None = None) -> Faq:
+    """data/faq.yaml with the accepted overlay applied; its digest covers both (the index rebuilds on a change).
+
+    `saved(digest)` may hand back that very version already parsed (the index build keeps it): the YAML, the
+    longest part of a worker's start on a large FAQ, is then not parsed again.
+    """
+    raw = Path(path).read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    overlay = load_overlay(session) if session is not None else None
+    if overlay is not None and overlay.changes:
+        digest = hashlib.sha256(f"{digest}:{overlay.version}".encode()).hexdigest()
+    if saved is not None and (faq := saved(digest)) is not None:
+        return faq
+    data = parse_faq_bytes(raw)
+    if overlay is None or not overlay.changes:
         return parse_faq(data, digest=digest, links=links)
-    overlay = load_overlay(session)
-    if not overlay.changes:
-        return parse_faq(data, digest=digest, links=links)
-    served = apply_changes(data, list(overlay.changes))
-    combined = hashlib.sha256(f"{digest}:{overlay.version}".encode()).hexdigest()
-    return parse_faq(served, digest=combined, links=links)
+    return parse_faq(apply_changes(data, list(overlay.changes)), digest=digest, links=links)
 
 
 # ---------------------------------------------------------------- junk
