@@ -35,6 +35,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.cli.add_command(db_group)
     app.cli.add_command(content_cli.content_group)
+    from .triage.reasons import REASONS_BY_ID
+
+    content_cli.use_contact_reasons(lambda: tuple(REASONS_BY_ID))  # `content check` knows the contact form's reasons
 
     from . import api_docs, contact, followup, knowledge, mail, privacy, public, staff, widget
 

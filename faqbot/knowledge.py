@@ -18,6 +18,7 @@ ready index.
 """
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -32,6 +33,7 @@ from .content.model import PLATFORM_LINKS
 from .content.overlay import load_served_faq, overlay_version
 from .content.thesaurus import Thesaurus
 from .index import SearchService
+from .index.build import load_saved_faq, save_faq
 from .index import analysis
 
 # How often a worker looks at the FAQ file's modification time (one stat call).
@@ -64,6 +66,7 @@ class KnowledgeStore:
         self._stamp = self._file_stamp()
         self._overlay_version = self._current_overlay_version()
         self._reloading: threading.Thread | None = None
+        self._parsed_from_build = False  # whether the last _read_faq came from the build's saved copy
         self.current: Snapshot = self._load(self._read_faq())
 
     def _popularity(self) -> Mapping[str, float]:
@@ -71,7 +74,17 @@ class KnowledgeStore:
 
     def _load(self, faq: Faq) -> Snapshot:
         service = SearchService(faq, self.index_dir, popularity=self._popularity)
+        if not self._parsed_from_build:  # the next worker (and the next start) unpickles this instead of the YAML
+            try:
+                save_faq(faq, service.folder, self.links)
+            except OSError:  # a read-only index folder only costs the next worker the YAML parse
+                pass
         return Snapshot(faq=faq, search=service, thesaurus=analysis.THESAURUS)
+
+    def _saved_faq(self, digest: str) -> Faq | None:
+        faq = load_saved_faq(self.index_dir, digest, self.links)
+        self._parsed_from_build = faq is not None
+        return faq
 
     def _current_overlay_version(self) -> int | None:
         """The overlay's version in the shared database; None when it cannot be read (no table yet, database down)."""
@@ -85,10 +98,11 @@ class KnowledgeStore:
 
     def _read_faq(self) -> Faq:
         """data/faq.yaml with the accepted overlay applied (the file alone when the overlay cannot be read)."""
+        self._parsed_from_build = False
         if self.database is not None and self._overlay_version is not None:
             with self.database.sessions() as session:
-                return load_served_faq(self.path, session, self.links)
-        return load_served_faq(self.path, None, self.links)
+                return load_served_faq(self.path, session, self.links, saved=self._saved_faq)
+        return load_served_faq(self.path, None, self.links, saved=self._saved_faq)
 
     def _file_stamp(self):
         try:
@@ -151,6 +165,12 @@ def init_app(app: Flask) -> None:
         database=app.extensions.get("faqbot.db"), links=platform_links(app.config),
     )
     app.extensions[_EXTENSION] = store
+    # The knowledge loaded at start lives as long as the worker: out of the cyclic collector's scans, which would
+    # otherwise walk its objects at every full collection (requests allocate enough to trigger them: at 100× a
+    # pause of tens of ms); preloaded workers also keep its pages shared, since the collector no longer writes to
+    # them. Garbage already there is collected first, so nothing unreachable is frozen with it.
+    gc.collect()
+    gc.freeze()
     if app.config.get("FAQ_WATCH", True):
         app.before_request(store.check)
 

@@ -33,3 +33,24 @@ def test_only_the_index_package_imports_whoosh():
         if "whoosh" in _imported_modules(p) and (PACKAGE / "index") not in p.parents
     ]
     assert offenders == []
+
+
+def _relative_imports(path: Path) -> set[str]:
+    """Sibling packages a module of faqbot/<package>/ imports relatively (`from ..triage import x` -> "triage")."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.startswith("faqbot."):
+            names.add(node.module.split(".")[1])
+    return names
+
+
+def test_content_is_the_floor_search_and_triage_stand_on():
+    """The content package (FAQ, thesaurus, folding) imports neither search nor triage: they build on it. The
+    contact reasons it checks entries against are handed in by the app factory."""
+    offenders = [
+        str(p.relative_to(PACKAGE)) for p in (PACKAGE / "content").rglob("*.py") if {"triage", "index"} & _relative_imports(p)
+    ]
+    assert offenders == []

@@ -304,9 +304,14 @@ def test_a_proposal_that_would_break_the_faq_is_refused(app, agent_client, admin
     answer = post(agent_client, "/staff/contenu/variante", {"query": "décaler mon stage", "entry_id": "delai-remboursement"}, token_from="/staff/contenu")
     assert answer.status_code == 302  # already a variant of another entry: refused with a message, nothing stored
     assert "déjà une variante" in agent_client.get("/staff/contenu").get_data(as_text=True)
-    for n in range(22):  # 3 variants + 21 accepted = 24, the most an entry may have
+    from faqbot import knowledge
+    from faqbot.content.check import MAX_VARIANTS
+
+    with app.app_context():
+        room = MAX_VARIANTS - len(knowledge.faq().by_id["delai-remboursement"].variants)
+    for n in range(room + 1):  # its variants + `room` accepted = MAX_VARIANTS, the most an entry may have
         with db.transaction() as session:
-            session.add(ContentChange(kind="variant", entry_id="delai-remboursement", payload={"variant": f"formulation numéro {n}"}, query=f"q{n}", status="accepted" if n < 21 else "proposed", review_note=""))
+            session.add(ContentChange(kind="variant", entry_id="delai-remboursement", payload={"variant": f"formulation numéro {n}"}, query=f"q{n}", status="accepted" if n < room else "proposed", review_note=""))
     with db.transaction() as session:
         last = session.scalar(select(ContentChange).where(ContentChange.status == "proposed"))
     post(admin_client, "/staff/contenu/propositions/decision", {"change_id": last.id, "decision": "accepter", "note": ""}, token_from="/staff/contenu/propositions")

@@ -1,6 +1,7 @@
 """The French analyzer, typo correction and the index build (no Flask here: `faqbot.index` is domain code)."""
 from __future__ import annotations
 
+import pickle
 import threading
 from collections import Counter
 from pathlib import Path
@@ -397,6 +398,15 @@ def test_correction_allows_two_edits_from_seven_letters(corrector):
     assert corrector.correct("pqiemt").changed is False
 
 
+def test_a_capitalised_word_inside_a_sentence_is_a_name_not_a_typo(corrector):
+    """Towns and names in a story (« l'hôtel de Chambéry ») are not corrected into FAQ words; the same word typed in
+    lower case, or opening a sentence, still is."""
+    typed = "remboursment"
+    assert corrector.correct(f"Le stage de {typed.capitalize()} est loin").changed is False
+    assert corrector.correct(f"le stage de {typed} est loin").text == "le stage de remboursement est loin"
+    assert corrector.correct(f"Bonjour. {typed.capitalize()} svp").text.lower() == "bonjour. remboursement svp"
+
+
 def test_correction_ties_prefer_a_swap_then_the_same_first_letter():
     corrector = Corrector({"portable": ("portable", 1), "probable": ("probable", 5), "centre": ("centre", 1),
                            "etre": ("être", 9)}, set())
@@ -564,22 +574,27 @@ def test_in_memory_scores_equal_whoosh_bm25f(service, query):
 
 def test_index_artefacts_load_identical_scores_to_a_fresh_analysis(tmp_path):
     """What a worker loads from disk is exactly what analysing the FAQ again gives, and Whoosh agrees."""
-    import json
-
     import numpy as np
 
     from faqbot.index import tables
-    from faqbot.index.build import VOCABULARY_FILE, open_index
+    from faqbot.index.build import reference_index
 
     faq = make_faq()
     folder = ensure_index(faq, tmp_path)
     stored = tables.SearchTables.load(folder)
-    index = open_index(folder)
+    assert isinstance(stored.details, tables.MappedDetails)  # read from the mapped file, not held per worker
+    fresh = tables.derive(faq)
+    # The build analyses each text once and computes BM25F itself: bit for bit what Whoosh's own index and
+    # scorer give for the same fields (field weights, float32 term weights, byte-encoded field lengths).
+    index = reference_index(faq, folder)
     try:
-        vocabulary = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
-        fresh = tables.derive(faq, index, vocabulary)
+        reference, reference_terms = tables.whoosh_postings(index)
     finally:
         index.close()
+    slices, docs, scores = tables._flatten(reference)
+    assert fresh.term_slices == slices and list(fresh.term_slices) == list(slices)
+    assert np.array_equal(fresh.post_docs, docs) and np.array_equal(fresh.post_scores, scores)
+    assert fresh.known_terms == reference_terms
     assert stored.doc_ids == fresh.doc_ids
     assert stored.term_slices == fresh.term_slices and stored.passage_slices == fresh.passage_slices
     for name in ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage"):
@@ -595,9 +610,65 @@ def test_index_artefacts_load_identical_scores_to_a_fresh_analysis(tmp_path):
             postings = fresh.postings(term)
             if postings is not None:
                 totals[postings[0]] += service_module.term_weight(term, count) * postings[1]
-        expected = {fresh.doc_ids[d]: round(float(totals[d]), 9) for d in np.flatnonzero(totals)}
+        expected = {fresh.doc_ids[d]: float(totals[d]) for d in np.flatnonzero(totals)}
         assert expected, query
-        assert {i: round(s, 9) for i, s in service._score(terms, 50)} == expected
+        # Summed in one bincount, in the same order: the same floats, not merely close ones.
+        assert dict(service._score(terms, 50)) == expected
+    service.close()
+
+
+def test_a_warm_service_answers_exactly_like_a_cold_one(real_service, tmp_path):
+    """The per-version caches (query readings, idf, marked excerpts, decoded details) never change an answer:
+    queries run in another order on a service whose caches are full give what a fresh service gives."""
+    queries = ["remboursement carte bleue", "rembourser", "lettre 48N", "pas reçu de mail", "c koi le RII",
+               "délai rétractation 14 jours", "annulation stage", "stage annulé par le centre", "carte bleue"]
+    for query in reversed(queries * 2):
+        real_service.search(query, limit=5)
+    warm = {query: real_service.search(query, limit=10) for query in queries}
+    cold_service = SearchService(real_service.faq, tmp_path)
+    try:
+        for query in queries:
+            cold_service.tables.__dict__.pop("_detail_cache", None)
+            cold = cold_service.search(query, limit=10)
+            assert cold.hits, query
+            assert cold == warm[query], query
+    finally:
+        cold_service.close()
+
+
+def test_the_build_keeps_the_parsed_faq_for_the_next_worker(tmp_path):
+    from faqbot.content import load_faq
+    from faqbot.content.overlay import load_served_faq
+    from faqbot.index.build import FAQ_FILE, load_saved_faq, save_faq
+
+    path = tmp_path / "faq.yaml"
+    path.write_text(yaml.safe_dump(FAQ_DATA, allow_unicode=True), encoding="utf-8")
+    faq = load_faq(path)
+    service = SearchService(faq, tmp_path / "index")
+    assert load_saved_faq(tmp_path / "index", faq.digest) is None  # nothing saved yet: the YAML is parsed
+    faq.entries[0].answer_plain  # a property cached by the build is not saved (recomputed on demand)
+    save_faq(faq, service.folder, {"RII_URL": "https://example.org/rii"})
+    assert "answer_plain" not in pickle.loads((service.folder / FAQ_FILE).read_bytes())[-1].entries[0].__dict__
+    assert load_saved_faq(tmp_path / "index", faq.digest) is None  # saved with other links: not this one
+    assert load_saved_faq(tmp_path / "index", faq.digest, {"RII_URL": "https://example.org/rii"}) == faq
+    save_faq(faq, service.folder)
+    # Saved by another version of the parser (content/model.py, overlay.py): parsed again, never served stale.
+    version, _parser, links, saved_faq = pickle.loads((service.folder / FAQ_FILE).read_bytes())
+    (service.folder / FAQ_FILE).write_bytes(pickle.dumps((version, "another parser", links, saved_faq)))
+    assert load_saved_faq(tmp_path / "index", faq.digest) is None
+    save_faq(faq, service.folder)
+    calls = []
+
+    def saved(digest):
+        calls.append(digest)
+        return load_saved_faq(tmp_path / "index", digest)
+
+    again = load_served_faq(path, None, saved=saved)
+    assert calls == [faq.digest] and again == faq and again.digest == faq.digest
+    assert [e.answer_plain for e in again.entries] == [e.answer_plain for e in faq.entries]
+    path.write_text(path.read_text(encoding="utf-8") + "# édité\n", encoding="utf-8")
+    edited = load_served_faq(path, None, saved=saved)  # another digest: no saved copy, parsed from the file
+    assert edited.digest != faq.digest and calls[-1] == edited.digest and edited.entries == faq.entries
     service.close()
 
 
@@ -637,11 +708,15 @@ def _bench_cases():
 # Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
 # pinned too, so that a change which fixes one shows here and is recorded.
 KNOWN_MISSES = {
-    "heldout": 2, "heldout2": 1, "heldout3": 1,
+    "heldout": 5, "heldout2": 1, "heldout3": 3,
 }
+# Round 3 (1,228 visitor variants written from the answers, 8 same-question merges) traded 4 of these team-written
+# cases (2 → 5 and 1 → 2 answered second) for +0.07 on the blind development sets (round 3 dev: 0.76 → 0.84; large
+# dev set 0.69 → 0.77); a second pass of situation and deep-paraphrase variants traded one more (heldout3 2 → 3
+# answered second, one heldout case 4th) for large dev 0.787 → 0.813: see bench/RESULTS-search.md.
 # Cases whose answer is not even in the top 3: heldout2's « d'autres formations que la recup de points », since the
 # curators rewrote that entry's question (« Le stage que je cherche n'est pas proposé sur votre site »).
-KNOWN_OUTSIDE_TOP3 = {"heldout": 0, "heldout2": 1, "heldout3": 0}
+KNOWN_OUTSIDE_TOP3 = {"heldout": 1, "heldout2": 1, "heldout3": 0}
 
 
 @pytest.mark.parametrize("name, cases", _bench_cases(), ids=lambda v: v if isinstance(v, str) else "")

@@ -333,9 +333,37 @@ def test_feedback_vote_needs_csrf(public_app, client):
 
 
 def test_index_command_builds(public_app):
+    from faqbot.index.build import FAQ_FILE, load_saved_faq
+
     result = public_app.test_cli_runner().invoke(args=["index", "build", "--force"])
     assert result.exit_code == 0, result.output
     assert f"{len(FAQ_DATA['entries'])} entrées" in result.output
+    # The rebuilt folder holds the parsed FAQ again, for the workers that start next.
+    folder = Path(result.output.strip().rsplit(" dans ", 1)[1])
+    assert (folder / FAQ_FILE).exists()
+    served = knowledge.faq(public_app)
+    links = knowledge.platform_links(public_app.config)
+    assert load_saved_faq(Path(public_app.config["INDEX_DIR"]), served.digest, links) == served
+
+
+def test_a_second_worker_loads_the_faq_the_first_one_parsed(tmp_path, monkeypatch):
+    """Issue 13: the first process parses the YAML and saves it with the build; the next ones (gunicorn's other
+    workers, the next start) unpickle it instead, and serve the same content."""
+    from faqbot.content import overlay
+
+    path = write_faq(tmp_path / "faq.yaml")
+    first = knowledge.KnowledgeStore(path, tmp_path / "index")
+    parsed = []
+    real_parse = overlay.parse_faq_bytes
+    monkeypatch.setattr(overlay, "parse_faq_bytes", lambda raw: parsed.append(len(raw)) or real_parse(raw))
+    second = knowledge.KnowledgeStore(path, tmp_path / "index")
+    assert parsed == []
+    assert second.current.faq == first.current.faq and second.current.faq.digest == first.current.faq.digest
+    hits = [h.entry.id for h in second.current.search.search("remboursement").hits]
+    assert hits == [h.entry.id for h in first.current.search.search("remboursement").hits] and hits
+    path.write_text(path.read_text(encoding="utf-8") + "# modifiée\n", encoding="utf-8")
+    third = knowledge.KnowledgeStore(path, tmp_path / "index")  # another version: parsed from the file
+    assert len(parsed) == 1 and third.current.faq.digest != first.current.faq.digest
 
 
 def test_faq_edit_is_picked_up_without_restart(public_app, tmp_path):

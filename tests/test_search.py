@@ -228,6 +228,33 @@ def test_query_analysis_weights_the_asking_sentence():
     assert dict((t, w) for t, w, _n in entities.terms)["48si"] == 1.0  # a letter's code counts in full anywhere
 
 
+def test_a_concept_counts_in_full_only_when_an_entity_names_it():
+    """« 48N » written in a story names the 48N letter in full; a probationary licence and a registered letter told in
+    the narrative imply that concept too, but as narrative (the concept's id holds digits: it is no entity)."""
+    from faqbot.index import analysis, query
+
+    prefix = analysis.SYNONYM_PREFIX
+    named = query.parse("Bonjour, j'ai reçu une lettre 48N la semaine dernière chez moi. Que dois-je faire maintenant ?")
+    assert dict((t, w) for t, w, _n in named.terms)[prefix + "lettre48n"] == 1.0
+    implied = query.parse(
+        "Bonjour, je suis jeune conducteur en permis probatoire et j'ai reçu un courrier recommandé qui m'oblige à "
+        "faire un stage. Comment m'inscrire ?"
+    )
+    weights = dict((t, w) for t, w, _n in implied.terms)
+    assert weights[prefix + "lettre48n"] == query.NARRATIVE_WEIGHT
+
+
+def test_the_steering_wheel_is_no_theft():
+    """Snowball stems « volant » like « vol »: « téléphone au volant » must not name a stolen document."""
+    from faqbot.content.thesaurus import load_thesaurus
+    from faqbot.index import analysis
+
+    assert analysis.stem("volant") != analysis.stem("vol")
+    assert analysis.SYNONYM_PREFIX + "perteouvol" not in analysis.analyze("téléphone au volant")
+    assert analysis.SYNONYM_PREFIX + "perteouvol" in analysis.analyze("on m'a volé mon permis")
+    assert load_thesaurus().concepts_in("téléphone au volant")  # still an infraction
+
+
 def test_a_concept_standing_for_a_word_the_faq_never_uses_counts_in_full(service):
     """« cash » is not in the FAQ: its concept (espèces) is all the evidence, so it is not discounted."""
     from faqbot.index import service as service_module

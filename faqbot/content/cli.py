@@ -5,7 +5,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Iterable, TypeVar
+from typing import Callable, Iterable, TypeVar
 
 import click
 
@@ -23,11 +23,19 @@ def _progress(iterable: Iterable[T], label: str) -> Iterable[T]:
         yield from bar
 
 
-def contact_reason_ids() -> tuple[str, ...]:
-    """The contact form's reason ids (owned by faqbot.triage)."""
-    from .check import CONTACT_REASONS
+# The contact form's reason ids, which `content check` validates entries' `contact_reason` against. faqbot.triage
+# owns them; the app factory hands them in (`use_contact_reasons`), so this package never imports triage.
+_contact_reasons: Callable[[], Iterable[str]] | None = None
 
-    return CONTACT_REASONS
+
+def use_contact_reasons(provider: Callable[[], Iterable[str]] | None) -> None:
+    global _contact_reasons
+    _contact_reasons = provider
+
+
+def contact_reason_ids() -> tuple[str, ...] | None:
+    """The known reason ids, or None when no one handed them in (then only their form is checked)."""
+    return tuple(_contact_reasons()) if _contact_reasons is not None else None
 
 
 def _instance_dir() -> Path:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from .text import fold_words
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXPORT_NAME = "000_cdcf55a96b9c9e63.txt"
 DEFAULT_EXPORT = PROJECT_ROOT / "data" / "raw" / EXPORT_NAME
 RAW_DIR = PROJECT_ROOT / "data" / "raw"
 
 _SPACES = re.compile(r"\s+")
-# Everything that is not a letter or a digit: punctuation, quotes, emoji, keycap marks, Markdown markers.
-_NON_WORD = re.compile(r"[^0-9a-z]+")
 _LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
 
 
@@ -34,12 +34,8 @@ def fold(text: str) -> str:
     Curated answers turn "1️⃣ Vérifiez" into "1. Vérifiez", "✅ x" into "- x", "Important :" into
     "**Important :**" and may swap ’ for ' — folding makes all of these compare equal to the export.
     """
-    text = _LINK_TARGET.sub("]", text)  # a curated "[cliquant ici](…)" compares equal to the export's "cliquant ici"
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    # Ligatures the decomposition keeps (œ, æ) would otherwise become separators.
-    stripped = stripped.replace("œ", "oe").replace("æ", "ae")
-    return _NON_WORD.sub(" ", stripped).strip()
+    # A curated "[cliquant ici](…)" compares equal to the export's "cliquant ici".
+    return fold_words(_LINK_TARGET.sub("]", text))
 
 
 @dataclass(frozen=True)

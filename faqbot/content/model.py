@@ -261,7 +261,12 @@ def _text(value) -> str | None:
 def load_faq_data(path: str | Path) -> tuple[dict, str]:
     """The parsed YAML of the FAQ file and its sha256."""
     raw = Path(path).read_bytes()
-    return yaml.load(raw, Loader=_YamlLoader) or {}, hashlib.sha256(raw).hexdigest()
+    return parse_faq_bytes(raw), hashlib.sha256(raw).hexdigest()
+
+
+def parse_faq_bytes(raw: bytes) -> dict:
+    """The parsed YAML of the FAQ file's bytes."""
+    return yaml.load(raw, Loader=_YamlLoader) or {}
 
 
 def load_faq(path: str | Path, links: dict[str, str] | None = None) -> Faq:

@@ -17,16 +17,17 @@ import datetime as dt
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent, ContentChange, ContentVersion, QueryDismissal, StaffUser
 from .export import fold
-from .model import Faq, load_faq_data, parse_faq
+from .text import fold_words
+from .model import Faq, load_faq_data, parse_faq, parse_faq_bytes
 
 MAX_VARIANT_LENGTH = 200
 MAX_QUESTION_LENGTH = 300
@@ -94,17 +95,24 @@ def load_overlay(session: Session) -> Overlay:
     return Overlay(version=overlay_version(session), changes=tuple(accepted_changes(session)))
 
 
-def load_served_faq(path: str | Path, session: Session | None, links: dict[str, str] | None = None) -> Faq:
-    """data/faq.yaml with the accepted overlay applied; its digest covers both (the index rebuilds on a change)."""
-    data, digest = load_faq_data(path)
-    if session is None:
+def load_served_faq(path: str | Path, session: Session | None, links: dict[str, str] | None = None,
+                    saved: Callable[[str], Faq | None] | None = None) -> Faq:
+    """data/faq.yaml with the accepted overlay applied; its digest covers both (the index rebuilds on a change).
+
+    `saved(digest)` may hand back that very version already parsed (the index build keeps it): the YAML, the
+    longest part of a worker's start on a large FAQ, is then not parsed again.
+    """
+    raw = Path(path).read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    overlay = load_overlay(session) if session is not None else None
+    if overlay is not None and overlay.changes:
+        digest = hashlib.sha256(f"{digest}:{overlay.version}".encode()).hexdigest()
+    if saved is not None and (faq := saved(digest)) is not None:
+        return faq
+    data = parse_faq_bytes(raw)
+    if overlay is None or not overlay.changes:
         return parse_faq(data, digest=digest, links=links)
-    overlay = load_overlay(session)
-    if not overlay.changes:
-        return parse_faq(data, digest=digest, links=links)
-    served = apply_changes(data, list(overlay.changes))
-    combined = hashlib.sha256(f"{digest}:{overlay.version}".encode()).hexdigest()
-    return parse_faq(served, digest=combined, links=links)
+    return parse_faq(apply_changes(data, list(overlay.changes)), digest=digest, links=links)
 
 
 # ---------------------------------------------------------------- junk
@@ -178,8 +186,7 @@ def propose_variant(
 
 def slug_for(question: str, taken: set[str]) -> str:
     """A new entry's id from its question: ascii words, at most 60 characters, unique."""
-    ascii_text = unicodedata.normalize("NFKD", question.casefold()).encode("ascii", "ignore").decode()
-    words = [w for w in re.split(r"[^a-z0-9]+", ascii_text) if w and len(w) > 2][:8] or ["entree"]
+    words = [w for w in fold_words(question).split() if len(w) > 2][:8] or ["entree"]
     base = "-".join(words)[:52].strip("-")
     if "-" not in base:
         base = f"{base}-faq"
@@ -276,14 +283,14 @@ def review_change(
 
 
 def validate_with(faq_data: dict, changes: list[ContentChange]) -> list[str]:
-    """Schema problems (content check's field rules) of the FAQ once these changes are applied."""
-    from ..triage.reasons import REASONS_BY_ID
+    """Schema problems (content check's field rules) of the FAQ once these changes are applied (a proposal never sets
+    a contact reason, so the reasons' registry is not needed here)."""
     from .check import check_schema
 
     data = apply_changes(faq_data, changes)
     ids = {c.entry_id for c in changes}
     return [
-        str(v) for v in check_schema(data, REASONS_BY_ID, {})
+        str(v) for v in check_schema(data, None, {})
         if v.kind != "source" and (v.where in ids or "variante" in v.message)
     ]
 

@@ -24,18 +24,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import yaml
 
+from .text import fold  # re-exported: `from faqbot.content.thesaurus import fold` is public API
+
 DEFAULT_PATH = Path(__file__).resolve().parent.parent.parent / "data" / "thesaurus.yaml"
 REGISTERS = ("legal", "everyday", "sms", "misspellings")
 DEFAULT_WEIGHT = 0.6  # a concept match counts this much of the visitor's own word
 _ID = re.compile(r"^[a-z0-9]+$")
-_APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 
 # Words that carry no topic; ignored when matching forms (negations are kept: "pas venu" is not "venu").
@@ -48,13 +48,6 @@ sont ai as avons avez ont etre avoir ete c ca cela ceci dans
 
 class ThesaurusError(ValueError):
     """The thesaurus file is invalid; the message says where, in French."""
-
-
-def fold(text: str) -> str:
-    """Lowercase, accents off, ligatures spelled out, one kind of apostrophe ("L’Œuvre" -> "l'oeuvre")."""
-    text = text.lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return re.sub("[" + _APOSTROPHES + "]", "'", text)
 
 
 _SUFFIXES = ("ements", "ement", "ations", "ation", "ees", "ee", "es", "er", "ez", "e", "s", "x")

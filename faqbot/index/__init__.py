@@ -1,5 +1,6 @@
-"""Search of the FAQ: the French analyzer (vocabulary from data/thesaurus.yaml), the index build (Whoosh + the tables
-every worker loads), query reading (stories, corrections), the ranking service. Only this package imports whoosh.
+"""Search of the FAQ: the French analyzer (vocabulary from data/thesaurus.yaml, Whoosh's analysis framework), the
+index build (the tables every worker maps, with Whoosh's BM25F; a Whoosh index only as the tests' reference), query
+reading (stories, corrections), the ranking service. Only this package imports whoosh.
 
     service = SearchService(faq, index_dir)
     outcome = service.search("remboursment cb")  # .query, .corrected_query, .hits[i].entry/.score/.snippet_html

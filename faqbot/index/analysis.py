@@ -18,13 +18,13 @@ from functools import lru_cache
 from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.lang.snowball.french import FrenchStemmer
 
-from ..content.thesaurus import fold as _thesaurus_fold
+from ..content.text import APOSTROPHES
+from ..content.text import fold as _thesaurus_fold
 from ..content.thesaurus import load_thesaurus
 
 # Bump when the chain changes in a way that needs a reindex (the index folder name includes it).
-ANALYZER_VERSION = "fr-7"
+ANALYZER_VERSION = "fr-8"
 
-APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 # A word keeps its inner apostrophes and digits ("aujourd'hui", "48SI"); hyphens and everything else split.
 # The euro sign is a word too: « 3 € » and « 10 euros » are amounts of the same kind.
 _WORD = re.compile(r"[^\W_]+(?:[" + APOSTROPHES + r"][^\W_]+)*|€")
@@ -65,8 +65,11 @@ def _fold_word(text: str) -> str:
     return _thesaurus_fold(text)
 
 
+_APOSTROPHE = str.maketrans({mark: "'" for mark in APOSTROPHES})
+
+
 def normalise_apostrophes(text: str) -> str:
-    return re.sub("[" + APOSTROPHES + "]", "'", text)
+    return text.translate(_APOSTROPHE)  # every token passes here: a table, not a regex looked up in re's cache
 
 
 # Snowball conflates words that mean different things here: "virement" (bank transfer) and "viré" (sent away)
@@ -79,6 +82,8 @@ STEM_EXCEPTIONS = {
     # « attente », « exclusivement » and « exclusion », « au-delà » and « délai ».
     "departement": "departement", "departements": "departement", "devis": "devis", "attention": "attention",
     "exclusivement": "exclusivement", "dela": "dela",
+    # « au volant » (the steering wheel) is no « vol » (a theft).
+    "volant": "volant", "volants": "volant",
     # « compléter » a file is not a full (« complet ») session.
     **{form: "completer" for form in "completer completez completons completant completera completerez completeront".split()},
 }
@@ -167,12 +172,24 @@ class FrenchTokenizer(Tokenizer):
         yield token
 
 
+def _copy(token: Token) -> Token:
+    """Token.copy() without re-running Token.__init__ (the synonym filter copies every token of every text)."""
+    copy = Token.__new__(Token)
+    copy.__dict__.update(token.__dict__)
+    return copy
+
+
+@lru_cache(maxsize=200_000)
+def _folded_token(text: str) -> str:
+    return "euros" if text == "€" else normalise_apostrophes(fold(text))
+
+
 class FoldFilter(Filter):
     """Lowercase, accents off, one kind of apostrophe."""
 
     def __call__(self, tokens):
         for token in tokens:
-            token.text = "euros" if token.text == "€" else normalise_apostrophes(fold(token.text))
+            token.text = _folded_token(token.text)
             yield token
 
 
@@ -242,7 +259,7 @@ class FunctionPhraseFilter(Filter):
                 group = _FUNCTION_TABLE.get(tuple(window[-size:]))
                 if group is None:
                     continue
-                extra = token.copy()
+                extra = _copy(token)
                 extra.text = SYNONYM_PREFIX + group
                 extra.boost = 0.7
                 extra.elided = ""
@@ -313,6 +330,18 @@ _FUNCTION_TABLE, _FUNCTION_MAX = _function_phrase_table()
 _FUNCTION_LAST = frozenset(key[-1] for key in _FUNCTION_TABLE)
 _SYNONYM_TABLE, _NEGATIVE_TABLE, _SYNONYM_MAX = _synonym_tables()
 _PHRASE_LAST = frozenset(key[-1] for key in (*_SYNONYM_TABLE, *_NEGATIVE_TABLE))
+
+
+def _sizes_by_last(table: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+    """Last word of a table's phrases -> the lengths of the phrases ending with it, shortest first."""
+    sizes: dict[str, set[int]] = {}
+    for key in table:
+        sizes.setdefault(key[-1], set()).add(len(key))
+    return {last: tuple(sorted(lengths)) for last, lengths in sizes.items()}
+
+
+# Only the lengths some phrase has are tried at a word (the same matches, in the same order, for fewer lookups).
+_SIZES_BY_LAST = {id(_SYNONYM_TABLE): _sizes_by_last(_SYNONYM_TABLE), id(_NEGATIVE_TABLE): _sizes_by_last(_NEGATIVE_TABLE)}
 _IMPLIED = [(c.id, c.implied_by) for c in THESAURUS.concepts if c.implied_by]
 IMPLIED_WINDOW = 15  # words: a combination's parts must be named this close to name the concept
 # How much a concept token weighs against the visitor's own word (thesaurus `weight`, default 0.6).
@@ -322,11 +351,18 @@ CONCEPT_WEIGHTS: dict[str, float] = {SYNONYM_PREFIX + c.id: c.weight for c in TH
 def _matches(words: list[Token], table: dict[tuple[str, ...], str]) -> list[tuple[int, int, str]]:
     """(first index, last index, concept) of every table phrase found in `words`."""
     found = []
-    for end in range(len(words)):
-        if words[end].text not in _PHRASE_LAST:
+    texts = [t.text for t in words]
+    sizes_of = _SIZES_BY_LAST.get(id(table))
+    if sizes_of is None:
+        sizes_of = _sizes_by_last(table)
+    for end in range(len(texts)):
+        sizes = sizes_of.get(texts[end])
+        if sizes is None:
             continue
-        for size in range(1, min(_SYNONYM_MAX, end + 1) + 1):
-            concept = table.get(tuple(t.text for t in words[end - size + 1: end + 1]))
+        for size in sizes:
+            if size > end + 1:
+                break
+            concept = table.get(tuple(texts[end - size + 1: end + 1]))
             if concept is not None:
                 found.append((end - size + 1, end, concept))
     return found
@@ -344,7 +380,7 @@ class SynonymFilter(Filter):
         words: list[Token] = []
         where: list[int] = []  # index in `stream` of each word
         for token in tokens:
-            copy = token.copy()
+            copy = _copy(token)
             stream.append(copy)
             if not token.stopped and not token.text.startswith(SYNONYM_PREFIX):
                 where.append(len(stream) - 1)
@@ -363,23 +399,25 @@ class SynonymFilter(Filter):
                 if not any(c == broader and a <= last and first <= b for a, b, c in accepted):
                     accepted.append((first, last, broader))
         # Combinations that name another concept, when their parts are close (within IMPLIED_WINDOW words).
+        latest = {c: (a, b) for a, b, c in accepted}  # each accepted concept's last span
         for concept, combinations in _IMPLIED:
-            if any(c == concept for _a, _b, c in accepted):
+            if concept in latest:
                 continue
             for combination in combinations:
                 spans = []
                 for part in combination:
-                    found = [(a, b) for a, b, c in accepted if c == part]
-                    if not found:
+                    span = latest.get(part)
+                    if span is None:
                         break
-                    spans.append(found[-1])
+                    spans.append(span)
                 else:
                     first, last = min(a for a, _b in spans), max(b for _a, b in spans)
                     if last - first <= IMPLIED_WINDOW:
                         accepted.append((first, last, concept))
+                        latest[concept] = (first, last)
                         break
         for first, last, concept in sorted(accepted, key=lambda m: (m[1], m[0])):
-            extra = words[last].copy()
+            extra = _copy(words[last])
             extra.text = SYNONYM_PREFIX + concept
             # A concept weighs a little less than the word itself: the exact wording still wins ties.
             extra.boost = 0.7
@@ -439,9 +477,14 @@ def analyze_units(text: str, mode: str = "query") -> list[tuple[str, frozenset[s
     "cb" -> ("cb", {"~cartebancaire"}): a word counts as matched when either its own term or one of its groups
     is found, so "CB" is answered by an entry that says "carte bancaire".
     """
+    return units_of(_positioned(text, mode))
+
+
+def units_of(positioned) -> list[tuple[str, frozenset[str]]]:
+    """`analyze_units` of already analysed (term, first position, last position) tokens."""
     words: list[tuple[int, str]] = []
     groups: list[tuple[int, int, str]] = []
-    for term, first, last in _positioned(text, mode):
+    for term, first, last in positioned:
         if term.startswith(SYNONYM_PREFIX):
             groups.append((first, last, term))
         else:
@@ -455,6 +498,17 @@ def analyze_units(text: str, mode: str = "query") -> list[tuple[str, frozenset[s
         if not any(first <= pos <= last for pos in positions):
             units.append((group, frozenset({group})))
     return units
+
+
+def index_tokens(text: str) -> list[tuple[str, float, int, int, int, int]]:
+    """Every index-time token of a text from one pass of the analyzer: (term, boost, first position, position, start
+    char, end char) — what the field statistics, `analyze_units(text, mode="index")` and `analyze_with_spans(text)`
+    each read (the index build analyses a text once for all three)."""
+    return [
+        (t.text, t.boost, getattr(t, "first_pos", t.pos) if t.text.startswith(SYNONYM_PREFIX) else t.pos, t.pos,
+         t.startchar, t.endchar)
+        for t in ANALYZER(text, positions=True, chars=True, mode="index")
+    ]
 
 
 def analyze_with_spans(text: str, mode: str = "index") -> list[tuple[str, int, int]]:

@@ -1,7 +1,11 @@
 """Building the search index of the FAQ, once per content version, safely across processes.
 
-A build is the Whoosh index plus the tables every worker loads as they are (tables.py: postings with their scores,
-passages, vocabulary, per-entry details): no worker re-analyses the FAQ.
+A build is the tables every worker loads as they are (tables.py: postings with their scores, passages, vocabulary,
+per-entry details) and the parsed FAQ itself (`faq.pickle`, saved by the first process that parsed the YAML: the
+next ones unpickle it instead). Each text is analysed once, by the same Whoosh analyzer chain the queries go
+through; the BM25F scores are Whoosh's own formula. A Whoosh index of the same fields is written only when
+something asks for it (`reference_index`: the tests and benchmarks that check the tables against Whoosh's own
+scoring), never on the serving path.
 
 Each build goes to its own folder named after the FAQ's content hash and the analyzer version, and is renamed
 into place only when complete: readers never see a half-written index, and a process still serving the old
@@ -9,16 +13,18 @@ content keeps its old folder. A file lock makes concurrent gunicorn workers buil
 """
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
-import json
 import os
+import pickle
 import shutil
 import time
 import uuid
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
@@ -26,8 +32,10 @@ from whoosh.fields import ID, TEXT, Schema
 from ..content import Faq
 from . import analysis, tables
 
-VOCABULARY_FILE = "vocabulary.json"
 READY_FILE = "READY"
+FAQ_FILE = "faq.pickle"
+FAQ_PICKLE_VERSION = 1
+WHOOSH_DIR = "whoosh"
 # Old builds are removed once this old, so a worker still on the previous content can finish its requests.
 KEEP_OLD_SECONDS = 3600
 
@@ -57,11 +65,19 @@ def entry_fields(faq: Faq, entry) -> dict[str, str]:
 
 def build_key(faq: Faq) -> str:
     """Folder name of the build: changes with the content and with the analyzer."""
+    return build_key_for(faq.digest or hashlib.sha256(repr(faq.entries).encode()).hexdigest())
+
+
+@lru_cache(maxsize=None)
+def _code_hash() -> str:
     here = Path(__file__).parent
     source = b"".join((here / name).read_bytes() for name in ("analysis.py", "build.py", "tables.py"))
-    code = hashlib.sha256(source + analysis.THESAURUS.digest.encode()).hexdigest()[:12]
-    content = faq.digest or hashlib.sha256(repr(faq.entries).encode()).hexdigest()
-    return f"{analysis.ANALYZER_VERSION}-{code}-{content[:16]}"
+    return hashlib.sha256(source + analysis.THESAURUS.digest.encode()).hexdigest()[:12]
+
+
+def build_key_for(digest: str) -> str:
+    """Folder name of the build of a FAQ of this content digest."""
+    return f"{analysis.ANALYZER_VERSION}-{_code_hash()}-{digest[:16]}"
 
 
 @contextmanager
@@ -100,29 +116,69 @@ def ensure_index(faq: Faq, index_dir: Path, force: bool = False) -> Path:
 
 
 def _write_index(faq: Faq, folder: Path) -> None:
-    ix = whoosh_index.create_in(str(folder), make_schema())
-    writer = ix.writer()
-    vocabulary: dict[str, list] = {}
-    for entry in faq.entries:
-        fields = entry_fields(faq, entry)
-        writer.add_document(id=entry.id, **fields)
-        _count_words(vocabulary, " ".join(fields.values()) + " " + entry.question)
-    writer.commit()
-    (folder / VOCABULARY_FILE).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
     # Everything the service derives from this version, computed now rather than in every worker.
-    tables.derive(faq, ix, vocabulary).save(folder)
-    ix.close()
+    tables.derive(faq).save(folder)
 
 
-def _count_words(vocabulary: dict[str, list], text: str) -> None:
-    """Unstemmed words for typo correction: folded form -> [a spelling with its accents, number of documents]."""
-    seen = set()
-    for original, folded in zip(analysis.surface_originals(text), analysis.surface_words(text)):
-        if folded in seen or not folded.isalpha():
-            continue
-        seen.add(folded)
-        slot = vocabulary.setdefault(folded, [original.lower(), 0])
-        slot[1] += 1
+def save_faq(faq: Faq, folder: Path, links: Mapping[str, str] | None = None) -> None:
+    """The parsed FAQ next to its tables: a worker unpickles it in a fraction of the YAML's parse time and memory."""
+    clean = dataclasses.replace(  # without the properties cached by the build (answer_plain…): loaded on demand
+        faq, entries=tuple(dataclasses.replace(e) for e in faq.entries),
+        hidden=tuple(dataclasses.replace(e) for e in faq.hidden),
+    )
+    temporary = folder / f".{FAQ_FILE}.{uuid.uuid4().hex}"
+    with open(temporary, "wb") as handle:
+        pickle.dump((FAQ_PICKLE_VERSION, _parser_hash(), dict(links or {}), clean), handle,
+                    protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, folder / FAQ_FILE)
+
+
+def load_saved_faq(index_dir: Path, digest: str, links: Mapping[str, str] | None = None) -> Faq | None:
+    """The FAQ of this content digest as a build saved it, or None (no build yet, other links, other format)."""
+    path = Path(index_dir) / build_key_for(digest) / FAQ_FILE
+    try:
+        with open(path, "rb") as handle:
+            version, parser, saved_links, faq = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
+        return None
+    if (version != FAQ_PICKLE_VERSION or parser != _parser_hash() or saved_links != dict(links or {})
+            or not isinstance(faq, Faq) or faq.digest != digest):
+        return None
+    return faq
+
+
+@lru_cache(maxsize=None)
+def _parser_hash() -> str:
+    """The code that turns the YAML into a Faq: a saved FAQ parsed by other code is parsed again."""
+    content = Path(__file__).parent.parent / "content"
+    source = b"".join((content / name).read_bytes() for name in ("model.py", "overlay.py"))
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
+def reference_index(faq: Faq, folder: Path):
+    """A Whoosh index of the build's fields (written on first use, in the build folder): the reference the tables'
+    scores are checked against (tests, benchmarks). Serving never opens it."""
+    target = Path(folder) / WHOOSH_DIR
+    if not (target / READY_FILE).exists():
+        with _locked(Path(folder).parent):
+            if not (target / READY_FILE).exists():
+                staging = Path(folder) / f".{WHOOSH_DIR}-{uuid.uuid4().hex}"
+                staging.mkdir()
+                try:
+                    ix = whoosh_index.create_in(str(staging), make_schema())
+                    writer = ix.writer()
+                    for entry in faq.entries:
+                        writer.add_document(id=entry.id, **entry_fields(faq, entry))
+                    writer.commit()
+                    ix.close()
+                    (staging / READY_FILE).write_text(faq.digest)
+                    if target.exists():
+                        shutil.rmtree(target)
+                    os.rename(staging, target)
+                finally:
+                    if staging.exists():
+                        shutil.rmtree(staging, ignore_errors=True)
+    return whoosh_index.open_dir(str(target))
 
 
 def _remove_old_builds(index_dir: Path, keep: Path) -> None:
@@ -137,5 +193,3 @@ def _remove_old_builds(index_dir: Path, keep: Path) -> None:
             pass
 
 
-def open_index(folder: Path):
-    return whoosh_index.open_dir(str(folder))

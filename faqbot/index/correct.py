@@ -8,36 +8,19 @@ letter, then to the word used by the most entries.
 """
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from ..content.text import french_words
 from . import analysis
 
 MIN_LENGTH = 5
 TWO_EDITS_FROM = 7
-# A word this common in general French is a word, not a typo, even when the FAQ never uses it
-# ("reviennent" must not become "deviennent"); rarer entries of the frequency list include typos themselves.
-FRENCH_WORD_MIN_FREQUENCY = 40
 # Particles people glue to the next word when they skip the apostrophe ("lannulation", "jai", "dannuler").
 _GLUED_PARTICLES = ("qu", "l", "d", "j", "n", "s", "c", "m", "t")
-
-
-@lru_cache(maxsize=1)
-def french_words() -> frozenset[str]:
-    """Folded forms of common French words (pyspellchecker's French frequency list, loaded once per process)."""
-    try:
-        data = resources.files("spellchecker").joinpath("resources/fr.json.gz").read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError):  # without the list, only the FAQ's words count as known
-        return frozenset()
-    counts = json.loads(gzip.decompress(data))
-    return frozenset(analysis.fold(word) for word, count in counts.items() if count >= FRENCH_WORD_MIN_FREQUENCY)
 
 
 _PHONETIC_RULES = [(re.compile(pattern), replacement) for pattern, replacement in (
@@ -162,6 +145,8 @@ class Corrector:
         pieces, last, changed = [], 0, False
         for word, start, end in analysis.word_spans(text):
             particle, rest = analysis.split_elision(word)
+            if _proper_noun(text, start, rest):
+                continue  # « l'hôtel de Chambéry » is a town, not « chambre »
             replacement = self.correct_word(rest)
             if replacement is None:
                 continue
@@ -171,6 +156,17 @@ class Corrector:
             changed = True
         pieces.append(text[last:])
         return Correction(text="".join(pieces), changed=changed)
+
+
+_SENTENCE_END = ".!?…\n"
+
+
+def _proper_noun(text: str, start: int, word: str) -> bool:
+    """A capitalised word inside a sentence (« à Chambéry », « chez Norauto »): a name, never a typo to correct."""
+    if len(word) < 2 or not (word[0].isupper() and word[1:].islower()):
+        return False
+    before = text[:start].rstrip(" \t\"'«“(’'")
+    return bool(before) and before[-1] not in _SENTENCE_END
 
 
 def _is_swap(typed: str, word: str) -> bool:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..content.text import fold_words
 from . import analysis
 
 # A text this long (in words) with two sentences or more is read as a story.
@@ -20,6 +21,8 @@ STORY_WORDS = 14
 # the problem (a negation, a refusal, an error: « aucune réservation à mon nom ») weighs in between.
 NARRATIVE_WEIGHT = 0.4
 PROBLEM_WEIGHT = 0.8
+# Entities (a word with a digit: 48N, 14 jours, 2024) weigh at least this much wherever they stand.
+ENTITY_WEIGHT = 1.0
 # Most terms a query contributes (a pasted document keeps its asking sentences first).
 MAX_QUERY_TERMS = 40
 
@@ -49,7 +52,7 @@ class ParsedQuery:
 
 
 def _folded(sentence: str) -> str:
-    return re.sub(r"[^a-z0-9?]+", " ", analysis.fold(sentence))
+    return fold_words(sentence, keep="?")
 
 
 def _asks(sentence: str) -> bool:
@@ -88,16 +91,22 @@ def parse(text: str) -> ParsedQuery:
     unit_groups: dict[str, frozenset[str]] = {}
     # Asking sentences first, so a cap on the number of terms keeps them.
     for sentence, weight in sorted(weighted, key=lambda pair: -pair[1]):
+        entity_concepts: set[str] = set()  # concepts an entity names (« 48N » -> the 48N letter) weigh as it does
         for term, groups in analysis.analyze_units(sentence):
             if term not in unit_weight and len(unit_weight) >= MAX_QUERY_TERMS:
                 continue
-            w = max(weight, 1.0) if _DIGIT.search(term) else weight
+            entity = bool(_DIGIT.search(term))
+            if entity:
+                entity_concepts |= groups
+            w = max(weight, ENTITY_WEIGHT) if entity else weight
             unit_weight[term] = max(unit_weight.get(term, 0.0), w)
             unit_groups[term] = unit_groups.get(term, frozenset()) | groups
         for term in analysis.analyze(sentence):
             if term not in term_weight and len(term_weight) >= 2 * MAX_QUERY_TERMS:
                 continue
-            w = max(weight, 1.0) if _DIGIT.search(term) else weight
+            concept = term.startswith(analysis.SYNONYM_PREFIX)
+            entity = term in entity_concepts if concept else bool(_DIGIT.search(term))
+            w = max(weight, ENTITY_WEIGHT) if entity else weight
             term_weight[term] = max(term_weight.get(term, 0.0), w)
             term_count[term] = term_count.get(term, 0) + 1
     return ParsedQuery(

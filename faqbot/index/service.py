@@ -13,6 +13,8 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import truediv
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -20,7 +22,7 @@ import numpy as np
 
 from ..content import Entry, Faq
 from . import analysis, query as query_analysis
-from .build import ensure_index, open_index
+from .build import ensure_index, reference_index
 from .tables import FIELDS
 from .correct import Correction, Corrector
 from .tables import BM25_B, BM25_K1, FIELD_B, FIELD_BOOSTS, SearchTables
@@ -42,6 +44,8 @@ RERANK_DEPTH = 30
 COVERAGE_POWER = 1.0
 PRECISION_WEIGHT = 0.5
 CORRECTION_CACHE = 4096
+MARKED_CACHE = 20_000
+IDF_CACHE = 50_000
 
 
 @dataclass(frozen=True)
@@ -107,28 +111,21 @@ class SearchService:
         self._entries: list[Entry | None] = [faq.by_id.get(entry_id) for entry_id in self.tables.doc_ids]
         self._docnum = {entry_id: number for number, entry_id in enumerate(self.tables.doc_ids)}
         self._corrections: dict[str, Correction] = {}
+        self._readings: dict[str, tuple] = {}
+        self._idfs: dict[str, float] = {}
+        self._marked: dict[tuple, str] = {}  # (entry number, [sentence,] matched spans) -> escaped, marked text
         self._unknown_idf = float(np.log(1 + max(1, self.tables.entry_count)))
         self._local = threading.local()
         self._searchers: list = []
         self._lock = threading.Lock()
-        self._index = None  # Whoosh itself is opened only to cross-check the scores (tests, benchmarks)
+        self._index = None  # Whoosh's own index is written and opened only to cross-check the scores (tests, benchmarks)
 
     # -- scoring -------------------------------------------------------------------------------------------------
     def _entry_scores(self, weights: Mapping[str, float]) -> np.ndarray:
-        totals = np.zeros(self.tables.entry_count)
-        for term, weight in weights.items():
-            postings = self.tables.postings(term)
-            if postings is not None:
-                totals[postings[0]] += weight * postings[1]
-        return totals
+        return _summed(self.tables.postings, weights, self.tables.entry_count)
 
     def _passage_scores(self, weights: Mapping[str, float]) -> np.ndarray:
-        totals = np.zeros(self.tables.passage_count)
-        for term, weight in weights.items():
-            postings = self.tables.passage_postings(term)
-            if postings is not None:
-                totals[postings[0]] += weight * postings[1]
-        return totals
+        return _summed(self.tables.passage_postings, weights, self.tables.passage_count)
 
     def _score(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
         """(entry id, BM25F score) of the best entries for these terms: what Whoosh's OR of boosted terms gives."""
@@ -137,15 +134,21 @@ class SearchService:
         return [(self.tables.doc_ids[d], float(totals[d])) for d in _top(totals, limit)]
 
     def idf(self, term: str) -> float:
-        frequency = self.tables.document_frequency(term)
-        return float(np.log(1 + self.tables.entry_count / frequency)) if frequency else self._unknown_idf
+        found = self._idfs.get(term)
+        if found is None:
+            frequency = self.tables.document_frequency(term)
+            found = float(np.log(1 + self.tables.entry_count / frequency)) if frequency else self._unknown_idf
+            if len(self._idfs) >= IDF_CACHE:
+                self._idfs.clear()
+            self._idfs[term] = found
+        return found
 
     # -- searchers (Whoosh, for cross-checks only) ----------------------------------------------------------------
     @property
     def index(self):
         with self._lock:
             if self._index is None:
-                self._index = open_index(self.folder)
+                self._index = reference_index(self.faq, self.folder)
         return self._index
 
     def searcher(self):
@@ -187,6 +190,39 @@ class SearchService:
         limit = max(1, min(int(limit), 50))
         if not query:
             return SearchOutcome(query="", corrected_query=None, hits=self.popular(limit, popularity))
+        corrected, weights, units = self._read(query)
+        if not weights:
+            return SearchOutcome(query=query, corrected_query=corrected)
+        wanted = set(weights)
+        hits = []
+        marked = self._marked
+        if len(marked) >= MARKED_CACHE:
+            marked.clear()
+        for docnum, score, passage in self._ranked(weights, units, limit):
+            entry = self._entries[docnum]
+            detail = self.tables.detail(docnum)
+            # The escaped, marked texts depend only on the entry, the sentence and which of its words the query
+            # matches: kept, since the same entries come back for many queries.
+            spans = tuple([(s, e) for t, s, e in detail.question_spans if t in wanted])
+            question_html = marked.get((docnum, spans))
+            if question_html is None:
+                question_html = marked[(docnum, spans)] = _mark(entry.question, list(spans), None)
+            hits.append(
+                Hit(
+                    entry=entry,
+                    score=round(score, 4),
+                    snippet_html=_snippet(detail.sentences, wanted, passage, marked, docnum),
+                    question_html=question_html,
+                )
+            )
+        return SearchOutcome(query=query, corrected_query=corrected, hits=hits, terms=tuple(weights))
+
+    def _read(self, query: str) -> tuple[str | None, dict[str, float], dict[str, tuple[frozenset[str], float]]]:
+        """(corrected text, term weights, units) of a cleaned query: a pure function of the text on this content
+        version, cached like the corrections (visitors repeat the same questions)."""
+        cached = self._readings.get(query)
+        if cached is not None:
+            return cached
         correction = self.correct(query)
         corrected = correction.text if correction.changed else None
         parsed = query_analysis.parse(correction.text)
@@ -195,7 +231,7 @@ class SearchService:
             known = self._known_form(term)
             weights[known] = max(weights.get(known, 0.0), weight * term_weight(known, count))
         if not weights:
-            return SearchOutcome(query=query, corrected_query=corrected)
+            return corrected, weights, {}
         units: dict[str, tuple[frozenset[str], float]] = {}
         for term, groups, weight in parsed.units:
             known = self._known_form(term)
@@ -208,20 +244,10 @@ class SearchService:
                 for group in groups:
                     if group in weights:
                         weights[group] = max(weights[group], weight * UNKNOWN_WORD_CONCEPT_WEIGHT)
-        wanted = set(weights)
-        hits = []
-        for docnum, score, passage in self._ranked(weights, units, limit):
-            entry = self._entries[docnum]
-            detail = self.tables.detail(docnum)
-            hits.append(
-                Hit(
-                    entry=entry,
-                    score=round(score, 4),
-                    snippet_html=_snippet(detail.sentences, wanted, passage),
-                    question_html=_mark(entry.question, [(s, e) for t, s, e in detail.question_spans if t in wanted], None),
-                )
-            )
-        return SearchOutcome(query=query, corrected_query=corrected, hits=hits, terms=tuple(weights))
+        if len(self._readings) >= CORRECTION_CACHE:
+            self._readings.clear()
+        self._readings[query] = (corrected, weights, units)
+        return corrected, weights, units
 
     def _known_form(self, term: str) -> str:
         """A verb's plural that Snowball leaves whole ("chargent") as the stem the index knows ("charg").
@@ -256,10 +282,16 @@ class SearchService:
         unit_weights = [(term, groups, weight * self.idf(term)) for term, (groups, weight) in units.items()]
         total = sum(w for _t, _g, w in unit_weights) or 1.0
         covered = np.zeros(len(candidates))
+        holding: dict[str, np.ndarray] = {}  # a concept shared by several words of the query is looked up once
         for term, groups, weight in unit_weights:
-            held = self.tables.holds(term, candidates)
+            held = holding.get(term)
+            if held is None:
+                held = holding[term] = self.tables.holds(term, candidates)
             for group in groups:
-                held |= self.tables.holds(group, candidates)
+                in_group = holding.get(group)
+                if in_group is None:
+                    in_group = holding[group] = self.tables.holds(group, candidates)
+                held = held | in_group
             covered += weight * held
         query_terms = set(weights)
         # Re-rank with a bound: the precision factor lies in [1 - PRECISION_WEIGHT, 1], so once a candidate's best
@@ -267,14 +299,15 @@ class SearchService:
         bounds = totals[candidates] * (covered / total) ** COVERAGE_POWER
         ranked: list[tuple[int, float]] = []
         best: list[float] = []  # min-heap of the `limit` best exact scores so far
-        for position in np.argsort(-bounds, kind="stable"):
-            if len(best) >= limit and bounds[position] < best[0]:
+        bound_values, candidate_numbers, entries = bounds.tolist(), candidates.tolist(), self._entries
+        for position in np.argsort(-bounds, kind="stable").tolist():
+            if len(best) >= limit and bound_values[position] < best[0]:
                 break
-            docnum = int(candidates[position])
-            if self._entries[docnum] is None:
+            docnum = candidate_numbers[position]
+            if entries[docnum] is None:
                 continue
             precision = self._question_precision(docnum, query_terms)
-            score = float(bounds[position]) * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
+            score = bound_values[position] * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
             ranked.append((docnum, score))
             if len(best) < limit:
                 heapq.heappush(best, score)
@@ -283,20 +316,20 @@ class SearchService:
         ranked.sort(key=lambda item: -item[1])
         # The excerpt is the best sentence of the entries returned (and of those only).
         return [
-            (docnum, score, int(np.argmax(passage_scores[first[docnum]: first[docnum + 1]])) if best_passage[docnum] > 0 else None)
+            (docnum, score, int(passage_scores[first[docnum]: first[docnum + 1]].argmax()) if best_passage[docnum] > 0 else None)
             for docnum, score in ranked[:limit]
         ]
 
     def _question_precision(self, docnum: int, query_terms: set[str]) -> float:
         """Best share (by idf) of one phrasing of the entry's question that the query says."""
         detail = self.tables.detail(docnum)
-        said: set[tuple[int, int]] = set()
-        for term in query_terms:
-            said.update(detail.units_of_term.get(term, ()))
+        # (The same insertions in the same order as one update per term: the same set, summed in the same order.)
+        said: set[tuple[int, int]] = set().union(*map(detail.units_of_term.get, query_terms, repeat(())))
         covered = [0.0] * len(detail.masses)
+        weights = detail.weights
         for phrasing, word in said:
-            covered[phrasing] += detail.weights[phrasing][word]
-        return max((c / m for c, m in zip(covered, detail.masses)), default=0.0)
+            covered[phrasing] += weights[phrasing][word]
+        return max(map(truediv, covered, detail.masses), default=0.0)
 
     def whoosh_scores(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
         """The same scoring through Whoosh's own searcher (this thread's): the reference `_score` must match."""
@@ -340,6 +373,20 @@ class SearchService:
         return found[:limit]
 
 
+def _summed(postings_of: Callable, weights: Mapping[str, float], size: int) -> np.ndarray:
+    """Each document's sum of weight × score over the terms' posting lists, in one pass: bincount adds the
+    contributions in the order given, i.e. term after term from 0.0, as one `totals[docs] += …` per term did."""
+    docs, contributions = [], []
+    for term, weight in weights.items():
+        postings = postings_of(term)
+        if postings is not None:
+            docs.append(postings[0])
+            contributions.append(weight * postings[1])
+    if not docs:
+        return np.zeros(size)
+    return np.bincount(np.concatenate(docs), weights=np.concatenate(contributions), minlength=size)
+
+
 def _top(totals: np.ndarray, limit: int) -> np.ndarray:
     """Entry numbers of the `limit` best positive scores, best first (ties: lower number first)."""
     positive = np.flatnonzero(totals > 0)
@@ -349,8 +396,9 @@ def _top(totals: np.ndarray, limit: int) -> np.ndarray:
     return positive[order]
 
 
-def _snippet(sentences, wanted: set[str], passage: int | None) -> str:
-    """The answer sentence that best matches the query (its passage), with the next one when it is short."""
+def _snippet(sentences, wanted: set[str], passage: int | None, marked: dict | None = None, docnum: int = -1) -> str:
+    """The answer sentence that best matches the query (its passage), with the next one when it is short
+    (`marked`: a cache of the result by entry, sentence and matched spans)."""
     if not sentences or not sentences[0][0]:
         return ""
     best_index = passage
@@ -362,13 +410,19 @@ def _snippet(sentences, wanted: set[str], passage: int | None) -> str:
             if score > best_score:
                 best_index, best_score = index, score
     text, spans = sentences[best_index]
-    spans = list(spans)
+    matched = [(s, e) for t, s, e in spans if t in wanted]
     if len(text) < SNIPPET_CHARS // 2 and best_index + 1 < len(sentences):
         following, following_spans = sentences[best_index + 1]
         offset = len(text) + 1
         text = text + " " + following
-        spans = spans + [(t, s + offset, e + offset) for t, s, e in following_spans]
-    return _mark(text, [(s, e) for t, s, e in spans if t in wanted], SNIPPET_CHARS)
+        matched += [(s + offset, e + offset) for t, s, e in following_spans if t in wanted]
+    if marked is None:
+        return _mark(text, matched, SNIPPET_CHARS)
+    key = (docnum, best_index, tuple(matched))
+    found = marked.get(key)
+    if found is None:
+        found = marked[key] = _mark(text, matched, SNIPPET_CHARS)
+    return found
 
 
 def highlight(text: str, wanted: set[str]) -> str:

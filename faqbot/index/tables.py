@@ -1,29 +1,32 @@
 """Everything search derives from one FAQ version, computed once at index build time and stored with the index.
 
 A worker used to re-analyse the whole FAQ when it started (2.7 s at 218 entries, 130 s at 21,800). Now the build
-writes `tables.pickle` next to the Whoosh files, in the same staging folder that is renamed into place when
-complete, and every worker loads it in milliseconds:
+writes these tables in the staging folder that is renamed into place when complete, and every worker maps or
+loads them in milliseconds:
 
 - entry postings: for each analysed term, the entries holding it (sorted by entry number) with the term's BM25F
-  contribution summed over the fields with their weights — exactly what Whoosh's BM25F gives (a test checks it);
+  contribution summed over the fields with their weights — bit for bit what Whoosh's BM25F gives on an index of the
+  same fields (a test builds that index and compares);
 - passage postings: the same for each sentence of the answers, with BM25 over sentences, so a fact stated in one
   sentence of a long answer is found and shown as the excerpt;
-- the correction vocabulary and the terms the index knows;
-- per entry, a small pickled record (its phrasings as weighted words, its question's and sentences' spans) read only
-  for the entries a query returns.
+- the correction vocabulary and the terms the index knows (`tables.pickle`, small);
+- per entry, a small pickled record (its phrasings as weighted words, its question's and sentences' spans) in one
+  file, `details.bin`, read only for the entries a query returns.
 
-Posting lists are flat numpy arrays addressed by (start, end) slices: compact, loaded without building millions of
-Python objects, and summed in C at query time.
+Posting lists are flat numpy arrays addressed by (start, end) slices: compact, memory-mapped (the workers share the
+pages), and summed in C at query time. The build analyses each text once (a sentence or a variant repeated across
+entries once for all of them): at 20,200 entries it takes about 40 s of CPU where Whoosh's writer plus a second
+analysis for the tables took 120 s.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import mmap
 import pickle
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +40,10 @@ from . import analysis
 FIELDS = ("question", "variants", "tags", "answer")
 
 TABLES_FILE = "tables.pickle"
-TABLES_VERSION = 4
+TABLES_VERSION = 5
+DETAILS_FILE = "details.bin"
+DETAIL_CACHE = 4096  # entries kept decoded per worker
+DETAIL_OFFSETS_FILE = "detail_offsets.npy"
 # Stored as .npy next to the pickle and memory-mapped on load.
 ARRAYS = ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage")
 
@@ -79,7 +85,7 @@ class SearchTables:
     passage_count: int
     vocabulary: dict[str, tuple[str, int]]
     known_terms: frozenset[str]
-    details: list[bytes]  # pickled EntryDetail per entry number
+    details: list[bytes]  # pickled EntryDetail per entry number (MappedDetails once loaded)
 
     @property
     def entry_count(self) -> int:
@@ -107,18 +113,34 @@ class SearchTables:
         if span is None or not len(docnums):
             return np.zeros(len(docnums), dtype=bool)
         docs = self.post_docs[span[0]: span[1]]
-        where = np.searchsorted(docs, docnums)
+        where = docs.searchsorted(docnums)
         where[where >= len(docs)] = len(docs) - 1
         return docs[where] == docnums
 
     def detail(self, docnum: int) -> EntryDetail:
-        return _decode_detail(self.details[docnum])
+        cache = self.__dict__.get("_detail_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_detail_cache", {})
+        found = cache.get(docnum)
+        if found is None:
+            if len(cache) >= DETAIL_CACHE:  # the entries queries return: a few thousand at most stay decoded
+                cache.clear()
+            found = cache[docnum] = pickle.loads(self.details[docnum])
+        return found
 
     def save(self, folder: Path) -> None:
-        """The arrays as .npy files (memory-mapped by every worker: the OS shares their pages), the rest pickled."""
+        """The arrays as .npy files and the entries' details as one file of pickles (all memory-mapped by every
+        worker: the OS shares their pages, and a detail is read only for an entry a query returns); the rest
+        (term slices, vocabulary: small) pickled."""
         for name in ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
-        rest = dataclasses.replace(self, **{name: None for name in ARRAYS})
+        offsets = np.zeros(len(self.details) + 1, dtype=np.int64)
+        with open(folder / DETAILS_FILE, "wb") as handle:
+            for number, blob in enumerate(self.details):
+                handle.write(blob)
+                offsets[number + 1] = offsets[number] + len(blob)
+        np.save(folder / DETAIL_OFFSETS_FILE, offsets, allow_pickle=False)
+        rest = dataclasses.replace(self, details=None, **{name: None for name in ARRAYS})
         with open(folder / TABLES_FILE, "wb") as handle:
             pickle.dump(rest, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -131,12 +153,23 @@ class SearchTables:
         for name in ARRAYS:
             mapped = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
             setattr(tables, name, mapped.view(np.ndarray))  # same mapped pages, without np.memmap's per-slice cost
+        tables.details = MappedDetails(folder)
         return tables
 
 
-@lru_cache(maxsize=4096)
-def _decode_detail(blob: bytes) -> EntryDetail:
-    return pickle.loads(blob)
+class MappedDetails:
+    """The entries' pickled details, read from the memory-mapped file by entry number."""
+
+    def __init__(self, folder: Path):
+        self.offsets = np.load(folder / DETAIL_OFFSETS_FILE, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+        with open(folder / DETAILS_FILE, "rb") as handle:
+            self.data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if self.offsets[-1] else b""
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, docnum: int) -> bytes:
+        return self.data[int(self.offsets[docnum]): int(self.offsets[docnum + 1])]
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
@@ -146,43 +179,62 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
-    """Compute the tables of one FAQ version from its freshly written Whoosh index."""
-    weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
-    merged: dict[str, dict[int, float]] = {}
-    with index.searcher(weighting=weighting) as searcher:
-        reader = searcher.reader()
-        doc_ids = [""] * reader.doc_count_all()
-        for docnum, stored in reader.iter_docs():
-            doc_ids[docnum] = stored["id"]
-        known_terms = set()
-        for name in FIELDS:
-            average = searcher.avg_field_length(name) or 1
-            b = FIELD_B.get(f"{name}_B", BM25_B)
-            for raw in reader.lexicon(name):
-                term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                known_terms.add(term)
-                idf = searcher.idf(name, term)
-                postings = reader.postings(name, term)
-                slot = merged.setdefault(term, {})
-                while postings.is_active():
-                    docnum = postings.id()
-                    length = searcher.doc_field_length(docnum, name, 1)
-                    partial = scoring.bm25(idf, postings.weight(), length, average, b, BM25_K1)
-                    slot[docnum] = slot.get(docnum, 0.0) + FIELD_BOOSTS[name] * partial
-                    postings.next()
+def derive(faq: Faq) -> SearchTables:
+    """Compute the tables of one FAQ version, analysing each text once.
+
+    The entry postings are exactly what Whoosh's BM25F reads from an index of the same fields (`whoosh_postings`,
+    a test compares them bit for bit): per field, a term's weight is the sum of its tokens' boosts stored as a
+    32-bit float, a document's field length goes through Whoosh's one-byte length encoding, idf is
+    log(N / (df + 1)) + 1 and the average length is the field's total over N.
+    """
+    from .build import entry_fields  # build imports this module
+
+    entries = list(faq.entries)
+    doc_ids = [entry.id for entry in entries]
+    total = max(1, len(entries))
+    # Sentences and variants repeat across entries (a platform's brands share their wording): analysed once, and
+    # only what is needed of them kept (a 100× FAQ's tokens would not fit in memory).
+    spans_memo: dict[str, tuple] = {}
+    units_memo: dict[str, list] = {}
+    words_memo: dict[str, dict[str, str]] = {}
+
+    def spans_of(text: str) -> tuple:
+        found = spans_memo.get(text)
+        if found is None:
+            found = spans_memo[text] = tuple(
+                (term, start, end) for term, _b, _f, _p, start, end in analysis.index_tokens(text))
+        return found
+
+    def units_of(text: str, tokens: list | None = None) -> list:
+        found = units_memo.get(text)
+        if found is None:
+            tokens = analysis.index_tokens(text) if tokens is None else tokens
+            found = units_memo[text] = analysis.units_of([(term, first, pos) for term, _b, first, pos, _s, _e in tokens])
+        return found
+
+    statistics = {name: FieldStatistics(len(entries)) for name in FIELDS}
+    vocabulary: dict[str, list] = {}
+    phrasings: list[list] = []  # per entry: the units of its question and of each variant
+    question_spans: list[tuple] = []
+    sentences_by_doc = []
+    for docnum, entry in enumerate(entries):
+        fields = entry_fields(faq, entry)
+        question = analysis.index_tokens(fields["question"])
+        statistics["question"].add(docnum, question)
+        for name in ("variants", "tags", "answer"):
+            statistics[name].add(docnum, analysis.index_tokens(fields[name]))
+        question_spans.append(tuple((term, start, end) for term, _b, _f, _p, start, end in question))
+        phrasings.append([units_of(entry.question, question), *(units_of(text) for text in entry.variants)])
+        # Passages: the answer's sentences.
+        sentences = tuple((text, spans_of(text)) for text in split_sentences(entry.answer_plain))
+        sentences_by_doc.append(sentences or (("", ()),))  # every entry owns at least one passage
+        # The words of all the fields and the question, in that order, read piece by piece (sentences and variants
+        # repeat): the same words in the same order as the whole text, since pieces are cut only at white space.
+        pieces = [piece for name in FIELDS for piece in split_sentences(fields[name])] + [entry.question]
+        _count_words(vocabulary, [_surface_firsts(words_memo, piece) for piece in pieces])
+    merged, known_terms = _entry_postings(statistics, len(entries))
     term_slices, post_docs, post_scores = _flatten(merged)
 
-    by_id = {entry.id: entry for entry in faq.entries}
-    entries = [by_id[entry_id] for entry_id in doc_ids]
-    total = max(1, len(entries))
-    # Passages: the answer's sentences, analysed once here.
-    sentences_by_doc = []
-    for entry in entries:
-        sentences = tuple(
-            (text, tuple(analysis.analyze_with_spans(text))) for text in split_sentences(entry.answer_plain)
-        )
-        sentences_by_doc.append(sentences or (("", ()),))  # every entry owns at least one passage
     first_passage = np.zeros(len(entries) + 1, dtype=np.int32)
     passage_terms: list[Counter] = []
     for docnum, sentences in enumerate(sentences_by_doc):
@@ -196,8 +248,7 @@ def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
     for docnum, entry in enumerate(entries):
         units_of_term: dict[str, list[tuple[int, int]]] = {}
         weights, masses = [], []
-        for text in (entry.question, *entry.variants):
-            units = analysis.analyze_units(text, mode="index")
+        for units in phrasings[docnum]:
             unit_weights = tuple(_idf(term_slices, term, total) for term, _groups in units)
             if not sum(unit_weights):
                 continue
@@ -211,7 +262,7 @@ def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
             units_of_term={term: tuple(pairs) for term, pairs in units_of_term.items()},
             weights=tuple(weights),
             masses=tuple(masses),
-            question_spans=tuple(analysis.analyze_with_spans(entry.question)),
+            question_spans=question_spans[docnum],
             sentences=sentences_by_doc[docnum],
         )
         details.append(pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL))
@@ -230,6 +281,110 @@ def derive(faq: Faq, index, vocabulary: dict[str, list]) -> SearchTables:
         known_terms=frozenset(known_terms),
         details=details,
     )
+
+
+def _surface_firsts(memo: dict[str, dict[str, str]], text: str) -> dict[str, str]:
+    """Folded word -> its first spelling as typed, for the alphabetic words of a text (memoised by text)."""
+    found = memo.get(text)
+    if found is None:
+        found = memo[text] = {}
+        for original in analysis.surface_originals(text):
+            folded = analysis.fold(original)
+            if folded not in found and folded.isalpha():
+                found[folded] = original
+    return found
+
+
+def _count_words(vocabulary: dict[str, list], pieces: list[dict[str, str]]) -> None:
+    """Unstemmed words for typo correction: folded form -> [a spelling with its accents, number of documents]."""
+    firsts: dict[str, str] = {}
+    for piece in pieces:
+        for folded, original in piece.items():
+            firsts.setdefault(folded, original)
+    for folded, original in firsts.items():
+        slot = vocabulary.setdefault(folded, [original.lower(), 0])
+        slot[1] += 1
+
+
+class FieldStatistics:
+    """One field's analysed terms over the entries, as Whoosh's writer counts them."""
+
+    def __init__(self, count: int):
+        self.terms: list[str] = []
+        self.docs: list[int] = []
+        self.weights: list[float] = []
+        self.lengths = np.zeros(count, dtype=np.int64)
+
+    def add(self, docnum: int, tokens: list) -> None:
+        summed: dict[str, float] = {}
+        for term, boost, *_rest in tokens:
+            summed[term] = summed.get(term, 0.0) + boost  # in token order, from 0.0, as Whoosh sums boosts
+        self.lengths[docnum] = len(tokens)
+        self.terms.extend(summed)
+        self.docs.extend([docnum] * len(summed))
+        self.weights.extend(summed.values())
+
+
+def _entry_postings(statistics: dict[str, FieldStatistics], count: int) -> tuple[dict[str, dict[int, float]], set[str]]:
+    """term -> {entry number: weighted BM25F contribution summed over the fields}, in Whoosh's lexicon order."""
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    per_field = []
+    known: set[str] = set()
+    for name in FIELDS:
+        field = statistics[name]
+        terms, lengths = field.terms, field.lengths
+        average = (int(lengths.sum()) / (count or 1)) or 1
+        stored_length = {int(n): byte_to_length(length_to_byte(int(n))) for n in np.unique(lengths)}
+        doc_array = np.asarray(field.docs, dtype=np.int64)
+        tf = np.asarray(field.weights, dtype=np.float64).astype(np.float32).astype(np.float64)  # Whoosh stores float32
+        fl = np.asarray([stored_length[int(n)] for n in lengths], dtype=np.float64)[doc_array] if len(doc_array) else tf
+        names = sorted(set(terms), key=str.encode)  # Whoosh's lexicon order (UTF-8 bytes)
+        number = {term: i for i, term in enumerate(names)}
+        term_array = np.asarray([number[t] for t in terms], dtype=np.int64)
+        frequency = np.bincount(term_array, minlength=len(names))
+        idf = np.asarray([math.log(count / (int(n) + 1)) + 1 for n in frequency], dtype=np.float64)
+        b = FIELD_B.get(f"{name}_B", BM25_B)
+        partial = scoring.bm25(idf[term_array], tf, fl, average, b, BM25_K1)
+        per_field.append((names, term_array, doc_array, FIELD_BOOSTS[name] * partial))
+        known.update(names)
+    merged: dict[str, dict[int, float]] = {}
+    for names, term_array, doc_array, contribution in per_field:
+        order = np.lexsort((doc_array, term_array))
+        starts = np.searchsorted(term_array[order], np.arange(len(names) + 1))
+        sorted_docs = doc_array[order].tolist()
+        sorted_scores = contribution[order].tolist()
+        for i, term in enumerate(names):
+            slot = merged.setdefault(term, {})
+            for position in range(starts[i], starts[i + 1]):
+                docnum = sorted_docs[position]
+                slot[docnum] = slot.get(docnum, 0.0) + sorted_scores[position]
+    return merged, known
+
+
+def whoosh_postings(index) -> tuple[dict[str, dict[int, float]], set[str]]:
+    """The same entry postings read from a Whoosh index of the fields (the reference `derive` must equal)."""
+    weighting = scoring.BM25F(B=BM25_B, K1=BM25_K1, **FIELD_B)
+    merged: dict[str, dict[int, float]] = {}
+    known_terms = set()
+    with index.searcher(weighting=weighting) as searcher:
+        reader = searcher.reader()
+        for name in FIELDS:
+            average = searcher.avg_field_length(name) or 1
+            b = FIELD_B.get(f"{name}_B", BM25_B)
+            for raw in reader.lexicon(name):
+                term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                known_terms.add(term)
+                idf = searcher.idf(name, term)
+                postings = reader.postings(name, term)
+                slot = merged.setdefault(term, {})
+                while postings.is_active():
+                    docnum = postings.id()
+                    length = searcher.doc_field_length(docnum, name, 1)
+                    partial = scoring.bm25(idf, postings.weight(), length, average, b, BM25_K1)
+                    slot[docnum] = slot.get(docnum, 0.0) + FIELD_BOOSTS[name] * partial
+                    postings.next()
+    return merged, known_terms
 
 
 def _idf(term_slices: dict[str, tuple[int, int]], term: str, total: int) -> float:

@@ -17,11 +17,14 @@ def index_group() -> None:
 @click.option("--force", is_flag=True, help="Reconstruire même si l’index est à jour.")
 @with_appcontext
 def build_command(force: bool) -> None:
-    from ..content import load_faq
-    from ..index.build import ensure_index
+    from .. import knowledge
+    from ..index.build import ensure_index, save_faq
 
-    faq = load_faq(current_app.config["FAQ_PATH"])
+    # The served FAQ as the app just loaded it (its index is built by then unless --force): parsed once, not twice.
+    faq = knowledge.faq()
     folder = ensure_index(faq, Path(current_app.config["INDEX_DIR"]), force=force)
+    if force:  # a fresh folder: the workers find the parsed FAQ in it again
+        save_faq(faq, folder, knowledge.platform_links(current_app.config))
     click.echo(f"Index prêt : {len(faq.entries)} entrées dans {folder}")
 
 

@@ -177,28 +177,44 @@ def api_search():
     if outcome.query and request.args.get("suggest") != "1":
         _log_search(outcome)
     faq = _faq()
-    # One URL built, the others by substitution: url_for costs as much as the search itself for ten results.
-    entry_url = url_for("public.entry", entry_id="ENTRY").rsplit("/", 1)[0] + "/"
-    # Each entry's fixed fields are serialised once per FAQ version: the answers are most of the response.
-    results = ",".join(
-        _entry_json(faq, hit.entry, entry_url)[:-1]
-        + ',"score":' + json.dumps(hit.score)
-        + ',"question_html":' + json.dumps(hit.question_html)  # extra, for the live search: escaped excerpts
-        + ',"snippet_html":' + json.dumps(hit.snippet_html) + "}"
-        for hit in outcome.hits
-    )
-    body = (
-        '{"query":' + json.dumps(outcome.query) + ',"corrected_query":' + json.dumps(outcome.corrected_query)
-        + ',"results":[' + results + "]}"
-    )
-    return current_app.response_class(body, mimetype="application/json")
+    # One URL built per script root, the others by substitution: url_for costs as much as the search itself.
+    urls = current_app.extensions.setdefault("faqbot.public.entry_url", {})
+    entry_url = urls.get(request.script_root)
+    if entry_url is None:
+        entry_url = urls[request.script_root] = url_for("public.entry", entry_id="ENTRY").rsplit("/", 1)[0] + "/"
+    # Each entry's fixed fields are serialised once per FAQ version: the answers are most of the response; the
+    # marked excerpts come from the search's own cache, so their JSON is kept too.
+    # Pieces joined once (the answers are long: concatenating them hit by hit copies each several times).
+    pieces = ['{"query":', json.dumps(outcome.query), ',"corrected_query":', json.dumps(outcome.corrected_query),
+              ',"results":[']
+    for number, hit in enumerate(outcome.hits):
+        pieces += [
+            "," if number else "", _entry_json_open(faq, hit.entry, entry_url),
+            ',"score":', float.__repr__(hit.score),  # what json.dumps writes for a finite float
+            ',"question_html":', _json_string(hit.question_html),  # extra, for the live search: escaped excerpts
+            ',"snippet_html":', _json_string(hit.snippet_html), "}",
+        ]
+    pieces.append("]}")
+    return current_app.response_class("".join(pieces), mimetype="application/json")
 
 
 _ENTRY_JSON: dict[tuple[str, str, str], str] = {}
+_JSON_STRINGS: dict[str, str] = {}
 
 
-def _entry_json(faq, entry, entry_url: str) -> str:
-    """{"id", "question", "answer", "category", "url"} of one entry as JSON, cached per FAQ version and URL root."""
+def _json_string(text: str) -> str:
+    """json.dumps of a string, kept for the excerpts that come back query after query."""
+    cached = _JSON_STRINGS.get(text)
+    if cached is None:
+        if len(_JSON_STRINGS) > 20_000:
+            _JSON_STRINGS.clear()
+        cached = _JSON_STRINGS[text] = json.dumps(text)
+    return cached
+
+
+def _entry_json_open(faq, entry, entry_url: str) -> str:
+    """{"id", "question", "answer", "category", "url"} of one entry as JSON without its closing brace (the search
+    adds its own fields), cached per FAQ version and URL root."""
     key = (faq.digest, entry.id, entry_url)
     cached = _ENTRY_JSON.get(key)
     if cached is None:
@@ -212,6 +228,6 @@ def _entry_json(faq, entry, entry_url: str) -> str:
                 "category": entry.category if entry.category in faq.category_by_id else None,
                 "url": entry_url + quote(entry.id, safe=""),
             }
-        )
+        )[:-1]
         _ENTRY_JSON[key] = cached
     return cached

@@ -5,7 +5,7 @@ A reason names its checks by id; `checks.CHECKS` holds the functions and a test 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def N_(text: str) -> str:
@@ -146,7 +146,7 @@ REASONS: tuple[Reason, ...] = (
             "envoyé par votre banque. Si la page charge indéfiniment, vérifiez votre compte : sans débit, "
             "l’inscription n’a pas abouti et vous pouvez la refaire."
         ),
-        faq=("paiement-echoue", "inscription-page-charge-indefiniment", "paiement-page-mouline"),
+        faq=("paiement-echoue", "paiement-page-mouline", "inscription-mobile-bloquee"),
         confirmations=(
             Confirmation(
                 "essai-ordinateur",
@@ -222,7 +222,7 @@ REASONS: tuple[Reason, ...] = (
             "en quelques minutes. Vérifiez que le débit apparaît sur votre compte et regardez dans vos courriers "
             "indésirables. Sans débit, le changement n’a pas été pris en compte : refaites-le depuis votre Espace."
         ),
-        faq=("transferer-stage", "changer-date-stage"),
+        faq=("transfert-ajout-argent-non-confirme", "transfert-confirmation-non-recue", "changer-date-stage"),
         confirmations=(
             Confirmation(
                 "debit-visible",
