@@ -31,9 +31,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-# Columns that hold secrets' hashes, opaque keys or references: never free text, and changing them would break
-# a lookup (an idempotency key, a token). A column may also opt out with info={"redact": False}.
-_NOT_FREE_TEXT = re.compile(r"(^|_)(hash|token|key|ref|encrypted)$")
+# Columns that hold secrets' hashes, opaque keys, references or identifiers: never free
+# text, and changing them would break a lookup (an idempotency key, a token) or a header (a Message-ID whose random
+# part holds 16 digits passing Luhn became « <[numéro de carte masqué]…@…> », which no e-mail library can parse).
+# A column may also opt out with info={"redact": False}.
+_NOT_FREE_TEXT = re.compile(r"(^|_)(hash|token|key|ref|encrypted|id)$")
 
 
 _REDACTABLE: dict = {}
@@ -65,9 +67,23 @@ def _redact_before_flush(session: Session, _context, _instances) -> None:
             value = getattr(instance, key, None)
             if value is None:
                 continue
-            safe = redact_value(value) if is_json else (redact_text(value) if isinstance(value, str) else value)
+            safe = _redact_json(value) if is_json else (redact_text(value) if isinstance(value, str) else value)
             if safe != value:
                 setattr(instance, key, safe)
+
+
+# Keys of JSON columns that the app itself fills with identifiers (never a visitor's key: unknown form fields are
+# refused before anything is stored).
+_IDENTIFIER_KEYS = frozenset({"message_id", "outbox_id", "event_id", "ticket_id", "entry_id"})
+
+
+def _redact_json(value):
+    """`redact_value`, leaving the identifiers a JSON column carries (`message_id`, `outbox_id`…) as they are."""
+    if isinstance(value, dict):
+        return {key: item if key in _IDENTIFIER_KEYS else _redact_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redact_json(item) for item in value)
+    return redact_value(value)
 
 
 class RedactingFilter(logging.Filter):

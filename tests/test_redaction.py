@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sqlalchemy import select
 from sqlalchemy import text as sa_text
 
 from faqbot.triage.redaction import CARD_MASK, looks_like_card, redact_cards, redact_value
@@ -184,3 +185,42 @@ def test_mail_bodies_and_subjects_are_redacted():
 
     message = build_message({"MAIL_FROM": "support@example.test"}, to="a@example.test", subject="carte 4970.1012.3456.7893", text="4970 1012 3456 7893 exp 01/29")
     assert "7893" not in message.as_string() and "01/29" not in message.get_content()
+
+
+LUHN_RUN = "4539578763621486"  # 16 digits with a card issuer's prefix that pass Luhn: what a random id can hold
+
+
+def test_identifiers_are_not_free_text_a_message_id_survives_the_choke_point(sqlite_app):
+    """A Message-ID whose random part holds a card-like run of digits (an external mailer's, or an old uuid4 hex) is
+    an identifier: masking it made « <[numéro de carte masqué]…@…> », which the e-mail library refuses, so the
+    e-mail was never sent. Identifier columns and identifier keys stay as written; the free text beside them
+    is still masked."""
+    from faqbot.db import utcnow
+    from faqbot.mail import outbox
+    from faqbot.models import OutboxMessage, TicketEvent
+
+    from builders import make_ticket
+
+    assert looks_like_card(LUHN_RUN)
+    external = f"<CAF{LUHN_RUN}x@mail.example.test>"
+    db = sqlite_app.extensions["faqbot.db"]
+    ticket = make_ticket(db)
+    with db.transaction() as session:
+        row = outbox.enqueue(session, kind=sorted(outbox.KINDS)[0], to="a@example.test", now=utcnow(), ticket_id=ticket.id)
+        row.message_id = f"{LUHN_RUN}abc"
+        session.add(TicketEvent(ticket_id=ticket.id, kind="trainee_message", body=f"ma carte {LUHN_RUN}", at=utcnow(),
+                                data={"message_id": external, "source": f"mail {LUHN_RUN}"}))
+    with db.sessions() as session:
+        assert session.scalar(sa_text("SELECT message_id FROM outbox_message")) == f"{LUHN_RUN}abc"
+        event = session.scalars(select(TicketEvent).where(TicketEvent.kind == "trainee_message")).one()
+        assert event.data["message_id"] == external
+        assert LUHN_RUN not in event.body and LUHN_RUN not in event.data["source"]
+
+
+def test_generated_message_ids_never_hold_a_card_like_run_of_digits():
+    from faqbot.mail.transport import random_local_part
+
+    parts = {random_local_part() for _ in range(2000)}
+    assert len(parts) == 2000
+    assert not any(re.search(r"\d{13}", part) for part in parts)
+    assert all(re.fullmatch(r"[a-z2-7]{26}", part) for part in parts)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import OutboxMessage, Ticket, TicketEvent
+from .transport import random_local_part
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def enqueue(
         kind=kind,
         to_address=to,
         ticket_id=ticket_id,
-        message_id=uuid.uuid4().hex,
+        message_id=random_local_part(),
         dedupe_key=dedupe_key or None,
         status="pending",
         attempts=0,
