@@ -35,7 +35,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 # text, and changing them would break a lookup (an idempotency key, a token) or a header (a Message-ID whose random
 # part holds 16 digits passing Luhn became « <[numéro de carte masqué]…@…> », which no e-mail library can parse).
 # A column may also opt out with info={"redact": False}.
-_NOT_FREE_TEXT = re.compile(r"(^|_)(hash|token|key|ref|encrypted|id)$")
+_NOT_FREE_TEXT = re.compile(r"(^|_)(hash|token|key|ref|encrypted)$|^message_id$")
 
 
 _REDACTABLE: dict = {}
@@ -74,7 +74,7 @@ def _redact_before_flush(session: Session, _context, _instances) -> None:
 
 # Keys of JSON columns that the app itself fills with identifiers (never a visitor's key: unknown form fields are
 # refused before anything is stored).
-_IDENTIFIER_KEYS = frozenset({"message_id", "outbox_id", "event_id", "ticket_id", "entry_id"})
+_IDENTIFIER_KEYS = frozenset({"message_id"})
 
 
 def _redact_json(value):
