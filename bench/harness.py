@@ -90,7 +90,7 @@ class Server:
         pids = []
         for pid in self.child_pids():
             try:
-                if b"faqbot.mail.process" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                if b"--parent-pid" in Path(f"/proc/{pid}/cmdline").read_bytes():  # faqbot.mail.process.SENDER_COMMAND
                     pids.append(pid)
             except OSError:
                 continue

@@ -31,7 +31,7 @@ from search_cases import HELDOUT, HELDOUT_2, HELDOUT_3  # noqa: E402
 
 from faqbot.content import load_faq  # noqa: E402
 from faqbot.index import SearchService  # noqa: E402
-from faqbot.index.build import entry_fields  # noqa: E402
+from faqbot.index.tables import entry_fields  # noqa: E402
 from faqbot.index.service import FIELD_BOOSTS  # noqa: E402
 
 FIELDS = ("question", "variants", "tags", "answer")

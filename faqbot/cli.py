@@ -15,3 +15,7 @@ cli = FlaskGroup(create_app=_create_app, help="faqbot : FAQ, triage et console s
 
 def main() -> None:
     cli(prog_name="faqbot")
+
+
+if __name__ == "__main__":  # `python -m faqbot.cli …`: how gunicorn.conf.py starts the outbox sender
+    main()

@@ -51,18 +51,6 @@ def make_schema() -> Schema:
     )
 
 
-def entry_fields(faq: Faq, entry) -> dict[str, str]:
-    """The text of each field for one entry (the category label counts as a tag)."""
-    category = faq.category_by_id.get(entry.category)
-    tags = list(entry.tags) + ([category.label] if category else [])
-    return {
-        "question": entry.question,
-        "variants": "\n".join(entry.variants),
-        "tags": "\n".join(tags),
-        "answer": entry.answer_plain,
-    }
-
-
 def build_key(faq: Faq) -> str:
     """Folder name of the build: changes with the content and with the analyzer."""
     return build_key_for(faq.digest or hashlib.sha256(repr(faq.entries).encode()).hexdigest())
@@ -168,7 +156,7 @@ def reference_index(faq: Faq, folder: Path):
                     ix = whoosh_index.create_in(str(staging), make_schema())
                     writer = ix.writer()
                     for entry in faq.entries:
-                        writer.add_document(id=entry.id, **entry_fields(faq, entry))
+                        writer.add_document(id=entry.id, **tables.entry_fields(faq, entry))
                     writer.commit()
                     ix.close()
                     (staging / READY_FILE).write_text(faq.digest)

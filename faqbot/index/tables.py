@@ -57,6 +57,19 @@ BM25_K1 = 1.2
 PASSAGE_B = 0.5
 
 
+def entry_fields(faq: Faq, entry) -> dict[str, str]:
+    """The text of each field for one entry (the category label counts as a tag)."""
+    category = faq.category_by_id.get(entry.category)
+    tags = list(entry.tags) + ([category.label] if category else [])
+    return {
+        "question": entry.question,
+        "variants": "\n".join(entry.variants),
+        "tags": "\n".join(tags),
+        "answer": entry.answer_plain,
+    }
+
+
+
 @dataclass(frozen=True)
 class EntryDetail:
     """What the ranking and the excerpt need of one returned entry."""
@@ -187,7 +200,6 @@ def derive(faq: Faq) -> SearchTables:
     32-bit float, a document's field length goes through Whoosh's one-byte length encoding, idf is
     log(N / (df + 1)) + 1 and the average length is the field's total over N.
     """
-    from .build import entry_fields  # build imports this module
 
     entries = list(faq.entries)
     doc_ids = [entry.id for entry in entries]

@@ -16,15 +16,17 @@ def mail_group() -> None:
 @mail_group.command("send", help="Envoie les e-mails en attente dont l’heure est venue (avec reprises).")
 @click.option("--watch", is_flag=True, help="Continue : regarde la file toutes les 0,25 s (Ctrl+C pour arrêter) ; "
               "c’est l’expéditeur de MAIL_DELIVERY=process quand gunicorn.conf.py n’est pas utilisé.")
+# The sender process gunicorn.conf.py starts runs this command with the master's pid: it leaves with the server.
+@click.option("--parent-pid", type=int, default=None, hidden=True)
 @with_appcontext
-def send(watch: bool) -> None:
+def send(watch: bool, parent_pid: int | None) -> None:
     from . import deliver_pending
 
     app = current_app._get_current_object()
     if watch:
         from .process import run_forever
 
-        run_forever(app)
+        run_forever(app, parent_pid=parent_pid)
         return
     total = {"sent": 0, "retried": 0, "failed": 0}
     while True:

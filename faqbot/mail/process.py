@@ -23,6 +23,9 @@ POLL_SECONDS = 0.25  # an acknowledgment leaves at most this long after its tick
 NICE = 10  # the web workers come first when the CPU is short; the mail catches up in the quieter moments
 
 _process: subprocess.Popen | None = None
+# `faqbot mail send --watch`, run by the app's own command line (which builds the app): this module stays a part of
+# the mail package and never imports the factory above it.
+SENDER_COMMAND = [sys.executable, "-m", "faqbot.cli", "mail", "send", "--watch", "--parent-pid"]
 
 
 def adopt_default() -> None:
@@ -37,10 +40,7 @@ def start(server) -> None:
     app_uri = getattr(getattr(server, "app", None), "app_uri", "") or ""
     if os.environ.get("MAIL_DELIVERY") != "process" or not app_uri.startswith("faqbot"):
         return
-    _process = subprocess.Popen(
-        [sys.executable, "-m", "faqbot.mail.process", str(os.getpid())],
-        preexec_fn=lambda: os.nice(NICE),
-    )
+    _process = subprocess.Popen(SENDER_COMMAND + [str(os.getpid())], preexec_fn=lambda: os.nice(NICE))
 
 
 def stop(_server=None) -> None:
@@ -68,14 +68,3 @@ def run_forever(app, *, parent_pid: int | None = None, poll_seconds: float = POL
         except Exception:  # a database restart must not stop the mail: the next look retries
             log.exception("outbox sender round failed")
         time.sleep(poll_seconds)
-
-
-def main(argv: list[str]) -> None:
-    from .. import create_app
-
-    logging.basicConfig(level=logging.WARNING)
-    run_forever(create_app(), parent_pid=int(argv[1]) if len(argv) > 1 else None)
-
-
-if __name__ == "__main__":
-    main(sys.argv)
