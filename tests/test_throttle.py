@@ -69,6 +69,20 @@ def test_keys_are_stored_hashed(app, db):
     assert DatabaseThrottle(db, "autre secret")._hash("203.0.113.7") != stored
 
 
+def test_now_and_then_a_check_sweeps_other_keys_expired_counters(app, db, monkeypatch):
+    """One attempt in `_PURGE_ONE_IN` also deletes every key's counters that left the window (here: always), and still
+    counts its own attempt exactly."""
+    throttle = DatabaseThrottle(db, "secret")
+    for i in range(3):
+        throttle.check_and_hit("contact", f"ancien-{i}", 5, 60, T0)
+    monkeypatch.setattr("faqbot.throttle._PURGE_ONE_IN", 1)
+    verdict = throttle.check_and_hit("contact", "nouveau", 5, 60, T0 + dt.timedelta(seconds=120))
+    assert verdict.allowed
+    with db.transaction() as session:
+        rows = session.scalars(select(ThrottleHit)).all()
+    assert [row.count for row in rows] == [1] and rows[0].key == throttle._hash("nouveau")
+
+
 def test_window_accepts_seconds_and_expired_rows_are_purged(app, db):
     throttle = DatabaseThrottle(db, "secret")
     for i in range(4):
