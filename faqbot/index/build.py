@@ -79,6 +79,22 @@ def _locked(index_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _publish(target: Path, digest: str, write) -> None:
+    """Write a folder beside `target` with `write(staging)`, mark it ready, then rename it into place (a reader
+    sees the old folder or the complete new one, never a half-written one); a failed write leaves nothing behind."""
+    staging = target.parent / f".staging-{target.name}-{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        write(staging)
+        (staging / READY_FILE).write_text(digest)
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 def ensure_index(faq: Faq, index_dir: Path, force: bool = False) -> Path:
     """Return the folder of an index matching this FAQ, building it first if needed."""
     index_dir = Path(index_dir)
@@ -88,17 +104,7 @@ def ensure_index(faq: Faq, index_dir: Path, force: bool = False) -> Path:
     with _locked(index_dir):
         if not force and (target / READY_FILE).exists():  # another worker built it while we waited
             return target
-        staging = index_dir / f".staging-{uuid.uuid4().hex}"
-        staging.mkdir()
-        try:
-            _write_index(faq, staging)
-            (staging / READY_FILE).write_text(faq.digest)
-            if target.exists():
-                shutil.rmtree(target)
-            os.rename(staging, target)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+        _publish(target, faq.digest, lambda staging: _write_index(faq, staging))
         _remove_old_builds(index_dir, keep=target)
     return target
 
@@ -150,22 +156,15 @@ def reference_index(faq: Faq, folder: Path):
     if not (target / READY_FILE).exists():
         with _locked(Path(folder).parent):
             if not (target / READY_FILE).exists():
-                staging = Path(folder) / f".{WHOOSH_DIR}-{uuid.uuid4().hex}"
-                staging.mkdir()
-                try:
+                def write(staging: Path) -> None:
                     ix = whoosh_index.create_in(str(staging), make_schema())
                     writer = ix.writer()
                     for entry in faq.entries:
                         writer.add_document(id=entry.id, **tables.entry_fields(faq, entry))
                     writer.commit()
                     ix.close()
-                    (staging / READY_FILE).write_text(faq.digest)
-                    if target.exists():
-                        shutil.rmtree(target)
-                    os.rename(staging, target)
-                finally:
-                    if staging.exists():
-                        shutil.rmtree(staging, ignore_errors=True)
+
+                _publish(target, faq.digest, write)
     return whoosh_index.open_dir(str(target))
 
 
