@@ -31,7 +31,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-# Columns that hold secrets' hashes, opaque keys, references or identifiers: never free
+# Columns (and keys of JSON columns) that hold secrets' hashes, opaque keys, references or identifiers: never free
 # text, and changing them would break a lookup (an idempotency key, a token) or a header (a Message-ID whose random
 # part holds 16 digits passing Luhn became « <[numéro de carte masqué]…@…> », which no e-mail library can parse).
 # A column may also opt out with info={"redact": False}.
@@ -72,15 +72,12 @@ def _redact_before_flush(session: Session, _context, _instances) -> None:
                 setattr(instance, key, safe)
 
 
-# Keys of JSON columns that the app itself fills with identifiers (never a visitor's key: unknown form fields are
-# refused before anything is stored).
-_IDENTIFIER_KEYS = frozenset({"message_id"})
-
-
 def _redact_json(value):
-    """`redact_value`, leaving the identifiers a JSON column carries (`message_id`, `outbox_id`…) as they are."""
+    """`redact_value`, leaving the identifiers a JSON column carries (`message_id`…) as they are: the same rule as for
+    columns (a visitor never names a key: unknown form fields are refused before anything is stored)."""
     if isinstance(value, dict):
-        return {key: item if key in _IDENTIFIER_KEYS else _redact_json(item) for key, item in value.items()}
+        return {key: item if isinstance(key, str) and _NOT_FREE_TEXT.search(key) else _redact_json(item)
+                for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(_redact_json(item) for item in value)
     return redact_value(value)
