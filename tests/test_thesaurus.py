@@ -160,3 +160,13 @@ def test_file_holds_no_duplicate_keys():
 
     UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     yaml.load(DEFAULT_PATH.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)
+
+
+def test_forms_found_wrong_on_the_triage_bench_stay_fixed():
+    """« renvoyé » alone read « me la renvoyer » (resend) as being excluded; the export's own « rétraction » slip is
+    the withdrawal right; « pas sur sa feuille » is the attendance list."""
+    thesaurus = load_thesaurus()
+    assert "exclusion" not in thesaurus.concepts_in("vous pouvez me la renvoyer ?")
+    assert "exclusion" in thesaurus.concepts_in("renvoyé du stage par l'animateur")
+    assert "retractation" in thesaurus.concepts_in("mon droit de rétraction")
+    assert "listepresence" in thesaurus.concepts_in("je ne suis pas sur sa feuille")
