@@ -597,8 +597,9 @@ def test_index_artefacts_load_identical_scores_to_a_fresh_analysis(tmp_path):
     assert fresh.known_terms == reference_terms
     assert stored.doc_ids == fresh.doc_ids
     assert stored.term_slices == fresh.term_slices and stored.passage_slices == fresh.passage_slices
-    for name in ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage"):
+    for name in tables.ARRAYS:  # postings, passages and the phrasings' words
         assert np.array_equal(getattr(stored, name), getattr(fresh, name)), name
+    assert stored.phrase_tokens == fresh.phrase_tokens
     assert [stored.detail(i) for i in range(stored.entry_count)] == [fresh.detail(i) for i in range(fresh.entry_count)]
     assert stored.vocabulary == fresh.vocabulary and stored.known_terms == fresh.known_terms
     # And a service reading those tables scores like the fresh analysis, term for term.

@@ -7,14 +7,11 @@ only the returned entries get an excerpt: the answer sentence that best matches 
 """
 from __future__ import annotations
 
-import heapq
 import html
 import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import truediv
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -64,6 +61,28 @@ class SearchOutcome:
     terms: tuple[str, ...] = ()
 
 
+# A float's 52 bits of fraction hold this many terms' presence bits exactly (summed by bincount: one per entry).
+PRESENCE_BITS = 52
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What scoring one query reading takes from this content version's tables, worked out once per reading (no
+    result in it: sizes are those of the query, not of the postings)."""
+
+    entry_slices: tuple[tuple[int, int], ...]  # entry postings: the weighted terms' (scored), then the other units'
+    entry_weights: np.ndarray  # weight of each scored slice
+    passage_slices: tuple[tuple[int, int], ...]
+    passage_weights: np.ndarray
+    presence_bits: np.ndarray | None  # per entry slice: its term's bit (2**k; 0.0 for a term coverage ignores)
+    units: tuple[tuple[int, tuple[str, ...], float], ...]  # per unit: its terms' bits, terms past the bits, weight
+    unit_masks: np.ndarray  # int64: each unit's bits
+    unit_weights: np.ndarray  # each unit's weight × idf
+    coverage_total: float
+    phrase_tokens: np.ndarray  # the query terms' token numbers in the phrasings, sorted
+    terms: frozenset[str]  # the weighted terms (what the excerpts mark)
+
+
 # Index folder -> its loaded tables, shared by every service of the process on that content version.
 _TABLES: dict[str, SearchTables] = {}
 _TABLES_LOCK = threading.Lock()
@@ -110,6 +129,7 @@ class SearchService:
         self.corrector = Corrector(self.tables.vocabulary, self.known_terms)
         self._entries: list[Entry | None] = [faq.by_id.get(entry_id) for entry_id in self.tables.doc_ids]
         self._docnum = {entry_id: number for number, entry_id in enumerate(self.tables.doc_ids)}
+        self._present = np.asarray([entry is not None for entry in self._entries], dtype=bool)
         self._corrections: dict[str, Correction] = {}
         self._readings: dict[str, tuple] = {}
         self._idfs: dict[str, float] = {}
@@ -190,36 +210,37 @@ class SearchService:
         limit = max(1, min(int(limit), 50))
         if not query:
             return SearchOutcome(query="", corrected_query=None, hits=self.popular(limit, popularity))
-        corrected, weights, units = self._read(query)
+        corrected, weights, units, plan = self._read(query)
         if not weights:
             return SearchOutcome(query=query, corrected_query=corrected)
-        wanted = set(weights)
+        wanted = plan.terms
         hits = []
         marked = self._marked
         if len(marked) >= MARKED_CACHE:
             marked.clear()
-        for docnum, score, passage in self._ranked(weights, units, limit):
+        for docnum, score, passage in self._ranked(weights, units, limit, plan):
             entry = self._entries[docnum]
             detail = self.tables.detail(docnum)
-            # The escaped, marked texts depend only on the entry, the sentence and which of its words the query
+            # The escaped, marked texts depend only on the entry, the sentence and which of its terms the query
             # matches: kept, since the same entries come back for many queries.
-            spans = tuple([(s, e) for t, s, e in detail.question_spans if t in wanted])
-            question_html = marked.get((docnum, spans))
+            matched = detail.question_terms & wanted
+            question_html = marked.get((docnum, matched))
             if question_html is None:
-                question_html = marked[(docnum, spans)] = _mark(entry.question, list(spans), None)
+                spans = [(s, e) for t, s, e in detail.question_spans if t in matched]
+                question_html = marked[(docnum, matched)] = _mark(entry.question, spans, None)
             hits.append(
                 Hit(
                     entry=entry,
                     score=round(score, 4),
-                    snippet_html=_snippet(detail.sentences, wanted, passage, marked, docnum),
+                    snippet_html=_snippet(detail, wanted, passage, marked, docnum),
                     question_html=question_html,
                 )
             )
         return SearchOutcome(query=query, corrected_query=corrected, hits=hits, terms=tuple(weights))
 
-    def _read(self, query: str) -> tuple[str | None, dict[str, float], dict[str, tuple[frozenset[str], float]]]:
-        """(corrected text, term weights, units) of a cleaned query: a pure function of the text on this content
-        version, cached like the corrections (visitors repeat the same questions)."""
+    def _read(self, query: str) -> tuple[str | None, dict[str, float], dict[str, tuple[frozenset[str], float]], QueryPlan | None]:
+        """(corrected text, term weights, units, plan) of a cleaned query: a pure function of the text on this
+        content version, cached like the corrections (visitors repeat the same questions)."""
         cached = self._readings.get(query)
         if cached is not None:
             return cached
@@ -231,7 +252,7 @@ class SearchService:
             known = self._known_form(term)
             weights[known] = max(weights.get(known, 0.0), weight * term_weight(known, count))
         if not weights:
-            return corrected, weights, {}
+            return corrected, weights, {}, None
         units: dict[str, tuple[frozenset[str], float]] = {}
         for term, groups, weight in parsed.units:
             known = self._known_form(term)
@@ -244,10 +265,52 @@ class SearchService:
                 for group in groups:
                     if group in weights:
                         weights[group] = max(weights[group], weight * UNKNOWN_WORD_CONCEPT_WEIGHT)
+        reading = (corrected, weights, units, self._plan(weights, units))
         if len(self._readings) >= CORRECTION_CACHE:
             self._readings.clear()
-        self._readings[query] = (corrected, weights, units)
-        return corrected, weights, units
+        self._readings[query] = reading
+        return reading
+
+    def _plan(self, weights: Mapping[str, float], units: Mapping[str, tuple[frozenset[str], float]]) -> QueryPlan:
+        """The postings slices, presence bits, coverage weights and phrasing tokens of a query reading."""
+        tables = self.tables
+        scored = [(term, tables.term_slices[term]) for term in weights if term in tables.term_slices]
+        passages = [(term, tables.passage_slices[term]) for term in weights if term in tables.passage_slices]
+        # Coverage: each unit's term and concepts, one presence bit each (past PRESENCE_BITS, looked up per term).
+        bit_of: dict[str, int] = {}
+        plan_units = []
+        for term, (groups, weight) in units.items():
+            mask, others = 0, []
+            for token in (term, *sorted(groups)):
+                if token not in bit_of and len(bit_of) < PRESENCE_BITS:
+                    bit_of[token] = len(bit_of)
+                if token in bit_of:
+                    mask |= 1 << bit_of[token]
+                else:
+                    others.append(token)
+            plan_units.append((mask, tuple(others), weight * self.idf(term)))
+        slices = [span for _term, span in scored]
+        bits = [float(1 << bit_of[term]) if term in bit_of else 0.0 for term, _span in scored]
+        in_scored = {term for term, _span in scored}
+        for token, bit in bit_of.items():
+            span = tables.term_slices.get(token)
+            if span is not None and token not in in_scored:
+                slices.append(span)
+                bits.append(float(1 << bit))
+        phrase_tokens = sorted({tables.phrase_tokens[term] for term in weights if term in tables.phrase_tokens})
+        return QueryPlan(
+            entry_slices=tuple(slices),
+            entry_weights=np.asarray([weights[term] for term, _span in scored], dtype=np.float64),
+            passage_slices=tuple(span for _term, span in passages),
+            passage_weights=np.asarray([weights[term] for term, _span in passages], dtype=np.float64),
+            presence_bits=np.asarray(bits, dtype=np.float64) if bit_of else None,
+            units=tuple(plan_units),
+            unit_masks=np.asarray([mask for mask, _others, _weight in plan_units], dtype=np.int64),
+            unit_weights=np.asarray([weight for _mask, _others, weight in plan_units], dtype=np.float64),
+            coverage_total=sum(weight for _mask, _others, weight in plan_units) or 1.0,
+            phrase_tokens=np.asarray(phrase_tokens, dtype=np.int64),
+            terms=frozenset(weights),
+        )
 
     def _known_form(self, term: str) -> str:
         """A verb's plural that Snowball leaves whole ("chargent") as the stem the index knows ("charg").
@@ -261,7 +324,8 @@ class SearchService:
         return candidate if candidate in self.known_terms else term
 
     def _ranked(
-        self, weights: Mapping[str, float], units: Mapping[str, tuple[frozenset[str], float]], limit: int
+        self, weights: Mapping[str, float], units: Mapping[str, tuple[frozenset[str], float]], limit: int,
+        plan: QueryPlan | None = None,
     ) -> list[tuple[int, float, int | None]]:
         """(entry number, score, best passage) of the best entries.
 
@@ -271,65 +335,82 @@ class SearchService:
         must not beat the general entry that matches the question as asked). A word counts as matched through
         its concepts too; a story's narrative words weigh less in both.
         """
-        entry_scores = self._entry_scores(weights)
-        passage_scores = self._passage_scores(weights)
-        first = self.tables.first_passage
+        if plan is None:
+            plan = self._plan(weights, units)
+        tables = self.tables
+        # Entry postings concatenated once: weighted and summed per entry (term after term, from 0.0, in one
+        # bincount), and each unit term's presence bit summed per entry (distinct powers of two: exact).
+        slices = plan.entry_slices
+        post_docs = tables.post_docs
+        docs = np.concatenate([post_docs[a:b] for a, b in slices]) if slices else np.zeros(0, dtype=np.int32)
+        lengths = [b - a for a, b in slices]
+        scored = len(plan.entry_weights)
+        count = tables.entry_count
+        if scored:
+            post_scores = tables.post_scores
+            entry_scores = np.bincount(
+                docs[: sum(lengths[:scored])],
+                weights=np.concatenate([post_scores[a:b] for a, b in slices[:scored]])
+                * np.repeat(plan.entry_weights, lengths[:scored]),
+                minlength=count,
+            )
+        else:
+            entry_scores = np.zeros(count)
+        passage_scores = self._passage_scores_of(plan)
+        first = tables.first_passage
         best_passage = np.maximum.reduceat(passage_scores, first[:-1]) if len(passage_scores) else passage_scores
         totals = entry_scores + PASSAGE_WEIGHT * best_passage
         candidates = _top(totals, max(limit, RERANK_DEPTH))
         if not len(candidates):
             return []
-        unit_weights = [(term, groups, weight * self.idf(term)) for term, (groups, weight) in units.items()]
-        total = sum(w for _t, _g, w in unit_weights) or 1.0
-        covered = np.zeros(len(candidates))
-        holding: dict[str, np.ndarray] = {}  # a concept shared by several words of the query is looked up once
-        for term, groups, weight in unit_weights:
-            held = holding.get(term)
-            if held is None:
-                held = holding[term] = self.tables.holds(term, candidates)
-            for group in groups:
-                in_group = holding.get(group)
-                if in_group is None:
-                    in_group = holding[group] = self.tables.holds(group, candidates)
-                held = held | in_group
-            covered += weight * held
-        query_terms = set(weights)
-        # Re-rank with a bound: the precision factor lies in [1 - PRECISION_WEIGHT, 1], so once a candidate's best
-        # possible score falls below the limit-th exact score, neither it nor any after it can enter the results.
-        bounds = totals[candidates] * (covered / total) ** COVERAGE_POWER
-        ranked: list[tuple[int, float]] = []
-        best: list[float] = []  # min-heap of the `limit` best exact scores so far
-        bound_values, candidate_numbers, entries = bounds.tolist(), candidates.tolist(), self._entries
-        for position in np.argsort(-bounds, kind="stable").tolist():
-            if len(best) >= limit and bound_values[position] < best[0]:
-                break
-            docnum = candidate_numbers[position]
-            if entries[docnum] is None:
-                continue
-            precision = self._question_precision(docnum, query_terms)
-            score = bound_values[position] * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
-            ranked.append((docnum, score))
-            if len(best) < limit:
-                heapq.heappush(best, score)
-            elif score > best[0]:
-                heapq.heapreplace(best, score)
-        ranked.sort(key=lambda item: -item[1])
+        if plan.units:
+            present = (np.bincount(docs, weights=np.repeat(plan.presence_bits, lengths), minlength=count)[candidates]
+                       .astype(np.int64) if plan.presence_bits is not None else np.zeros(len(candidates), np.int64))
+            # Unit by unit: does the entry hold its term or a concept; weighted and added unit after unit from 0.0
+            # (a running sum down the units).
+            held = (present & plan.unit_masks[:, None]) != 0
+            for row, (_mask, others, _weight) in enumerate(plan.units):
+                for token in others:
+                    held[row] |= tables.holds(token, candidates)
+            covered = np.cumsum(plan.unit_weights[:, None] * held, axis=0)[-1]
+        else:
+            covered = np.zeros(len(candidates))
+        # Re-rank: the precision factor lies in [1 - PRECISION_WEIGHT, 1] (a phrasing's said words add up to at
+        # most its total, summed in the same order), so an entry's score is at most its bound; entries ranked by
+        # score, ties in the order of their bounds (then of their BM25F rank).
+        bounds = totals[candidates] * (covered / plan.coverage_total) ** COVERAGE_POWER
+        by_bound = np.argsort(-bounds, kind="stable")
+        by_bound = by_bound[self._present[candidates[by_bound]]]
+        chosen = candidates[by_bound]
+        precision = tables.phrasing_precisions(chosen, plan.phrase_tokens)
+        scores = bounds[by_bound] * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
+        best = np.argsort(-scores, kind="stable")[:limit]
+        returned = chosen[best]
         # The excerpt is the best sentence of the entries returned (and of those only).
         return [
-            (docnum, score, int(passage_scores[first[docnum]: first[docnum + 1]].argmax()) if best_passage[docnum] > 0 else None)
-            for docnum, score in ranked[:limit]
+            (docnum, score, int(passage_scores[start:end].argmax()) if found > 0 else None)
+            for docnum, score, found, start, end in zip(
+                returned.tolist(), scores[best].tolist(), best_passage[returned].tolist(),
+                first[returned].tolist(), first[returned + 1].tolist())
         ]
+
+    def _passage_scores_of(self, plan: QueryPlan) -> np.ndarray:
+        """Each passage's sum of weight × BM25 over the query's terms (as `_passage_scores`)."""
+        tables = self.tables
+        slices = plan.passage_slices
+        if not slices:
+            return np.zeros(tables.passage_count)
+        return np.bincount(
+            np.concatenate([tables.passage_docs[a:b] for a, b in slices]),
+            weights=np.concatenate([tables.passage_scores[a:b] for a, b in slices])
+            * np.repeat(plan.passage_weights, [b - a for a, b in slices]),
+            minlength=tables.passage_count,
+        )
 
     def _question_precision(self, docnum: int, query_terms: set[str]) -> float:
         """Best share (by idf) of one phrasing of the entry's question that the query says."""
-        detail = self.tables.detail(docnum)
-        # (The same insertions in the same order as one update per term: the same set, summed in the same order.)
-        said: set[tuple[int, int]] = set().union(*map(detail.units_of_term.get, query_terms, repeat(())))
-        covered = [0.0] * len(detail.masses)
-        weights = detail.weights
-        for phrasing, word in said:
-            covered[phrasing] += weights[phrasing][word]
-        return max(map(truediv, covered, detail.masses), default=0.0)
+        tokens = sorted({self.tables.phrase_tokens[t] for t in query_terms if t in self.tables.phrase_tokens})
+        return float(self.tables.phrasing_precisions(np.asarray([docnum]), np.asarray(tokens, dtype=np.int64))[0])
 
     def whoosh_scores(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
         """The same scoring through Whoosh's own searcher (this thread's): the reference `_score` must match."""
@@ -396,32 +477,37 @@ def _top(totals: np.ndarray, limit: int) -> np.ndarray:
     return positive[order]
 
 
-def _snippet(sentences, wanted: set[str], passage: int | None, marked: dict | None = None, docnum: int = -1) -> str:
+def _snippet(detail, wanted: frozenset[str] | set[str], passage: int | None, marked: dict | None = None,
+             docnum: int = -1) -> str:
     """The answer sentence that best matches the query (its passage), with the next one when it is short
-    (`marked`: a cache of the result by entry, sentence and matched spans)."""
+    (`marked`: a cache of the result by entry, sentence and the terms matched)."""
+    sentences = detail.sentences
     if not sentences or not sentences[0][0]:
         return ""
+    terms = detail.sentence_terms
     best_index = passage
     if best_index is None:
         best_index, best_score = 0, 0.0
-        for index, (_text, spans) in enumerate(sentences):
-            present = {term for term, _s, _e in spans if term in wanted}
-            score = sum(0.5 if t.startswith(analysis.SYNONYM_PREFIX) else 1.0 for t in present)
+        for index, present in enumerate(terms):
+            score = sum(0.5 if t.startswith(analysis.SYNONYM_PREFIX) else 1.0 for t in present & wanted)
             if score > best_score:
                 best_index, best_score = index, score
-    text, spans = sentences[best_index]
-    matched = [(s, e) for t, s, e in spans if t in wanted]
-    if len(text) < SNIPPET_CHARS // 2 and best_index + 1 < len(sentences):
-        following, following_spans = sentences[best_index + 1]
-        offset = len(text) + 1
-        text = text + " " + following
-        matched += [(s + offset, e + offset) for t, s, e in following_spans if t in wanted]
-    if marked is None:
-        return _mark(text, matched, SNIPPET_CHARS)
-    key = (docnum, best_index, tuple(matched))
-    found = marked.get(key)
+    text = sentences[best_index][0]
+    joined = len(text) < SNIPPET_CHARS // 2 and best_index + 1 < len(sentences)
+    matched = terms[best_index] & wanted
+    matched_next = terms[best_index + 1] & wanted if joined else None
+    key = (docnum, best_index, matched, matched_next)
+    found = marked.get(key) if marked is not None else None
     if found is None:
-        found = marked[key] = _mark(text, matched, SNIPPET_CHARS)
+        spans = [(s, e) for t, s, e in sentences[best_index][1] if t in matched]
+        if joined:
+            following, following_spans = sentences[best_index + 1]
+            offset = len(text) + 1
+            text = text + " " + following
+            spans += [(s + offset, e + offset) for t, s, e in following_spans if t in matched_next]
+        found = _mark(text, spans, SNIPPET_CHARS)
+        if marked is not None:
+            marked[key] = found
     return found
 
 

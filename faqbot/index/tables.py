@@ -10,8 +10,11 @@ loads them in milliseconds:
 - passage postings: the same for each sentence of the answers, with BM25 over sentences, so a fact stated in one
   sentence of a long answer is found and shown as the excerpt;
 - the correction vocabulary and the terms the index knows (`tables.pickle`, small);
-- per entry, a small pickled record (its phrasings as weighted words, its question's and sentences' spans) in one
-  file, `details.bin`, read only for the entries a query returns.
+- the phrasings of every entry (question and variants) as words with their idf, and for each term or concept the
+  words it says, as flat arrays: the precision of the candidates' best phrasings is a few array operations per
+  query, whatever the number of variants;
+- per entry, a small pickled record (its question's and sentences' spans) in one file, `details.bin`, read only
+  for the entries a query returns.
 
 Posting lists are flat numpy arrays addressed by (start, end) slices: compact, memory-mapped (the workers share the
 pages), and summed in C at query time. The build analyses each text once (a sentence or a variant repeated across
@@ -27,6 +30,7 @@ import pickle
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +44,13 @@ from . import analysis
 FIELDS = ("question", "variants", "tags", "answer")
 
 TABLES_FILE = "tables.pickle"
-TABLES_VERSION = 5
+TABLES_VERSION = 6
 DETAILS_FILE = "details.bin"
 DETAIL_CACHE = 4096  # entries kept decoded per worker
 DETAIL_OFFSETS_FILE = "detail_offsets.npy"
 # Stored as .npy next to the pickle and memory-mapped on load.
-ARRAYS = ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage")
+ARRAYS = ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage",
+          "phrase_keys", "phrase_words", "word_phrasing", "word_weights", "phrasing_masses", "phrasing_entry")
 
 # Field weights (question and variants above tags above answer), tuned on the development set.
 FIELD_BOOSTS = {"question": 3.0, "variants": 2.2, "tags": 1.6, "answer": 1.0}
@@ -72,16 +77,20 @@ def entry_fields(faq: Faq, entry) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class EntryDetail:
-    """What the ranking and the excerpt need of one returned entry."""
+    """What the excerpt needs of one returned entry."""
 
-    # Each phrasing of the question (question, variants) as words: a word is said by the query when its term or one of
-    # its concepts is. term -> the (phrasing, word) pairs it satisfies; weights[phrasing][word] = the word's idf;
-    # masses[phrasing] = the phrasing's total idf.
-    units_of_term: dict[str, tuple[tuple[int, int], ...]]
-    weights: tuple[tuple[float, ...], ...]
-    masses: tuple[float, ...]
     question_spans: tuple[tuple[str, int, int], ...]
     sentences: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...]  # (text, (term, start, end)…)
+
+    # The terms of the question and of each sentence: what a query matches of them is one set intersection (kept
+    # with the decoded record, not stored).
+    @cached_property
+    def question_terms(self) -> frozenset[str]:
+        return frozenset(term for term, _s, _e in self.question_spans)
+
+    @cached_property
+    def sentence_terms(self) -> tuple[frozenset[str], ...]:
+        return tuple(frozenset(term for term, _s, _e in spans) for _text, spans in self.sentences)
 
 
 @dataclass
@@ -99,6 +108,15 @@ class SearchTables:
     vocabulary: dict[str, tuple[str, int]]
     known_terms: frozenset[str]
     details: list[bytes]  # pickled EntryDetail per entry number (MappedDetails once loaded)
+    # The phrasings of the questions (question, variants) with a positive total idf, numbered entry by entry, and
+    # their words numbered phrasing by phrasing: a word is said by a query holding its term or one of its concepts.
+    phrase_tokens: dict[str, int]  # term or concept -> token number
+    phrase_keys: np.ndarray  # int64, sorted: entry number × len(phrase_tokens) + token, one per (entry, token, word)
+    phrase_words: np.ndarray  # int32: the word of each key (ascending within a key)
+    word_phrasing: np.ndarray  # int32: each word's phrasing
+    word_weights: np.ndarray  # float64: each word's idf
+    phrasing_masses: np.ndarray  # float64: each phrasing's total idf (its words' idfs summed in order)
+    phrasing_entry: np.ndarray  # int32: each phrasing's entry
 
     @property
     def entry_count(self) -> int:
@@ -129,6 +147,42 @@ class SearchTables:
         where = docs.searchsorted(docnums)
         where[where >= len(docs)] = len(docs) - 1
         return docs[where] == docnums
+
+    def phrasing_precisions(self, docnums: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+        """For each entry number, the best share (by idf) of one of its phrasings that the query says: the idfs of
+        the words said (by their term or a concept; a word said twice counts once) summed in the phrasing's word
+        order, over the phrasing's total. `tokens`: the query's token numbers (`phrase_tokens`), sorted, unique."""
+        best = np.zeros(len(docnums))
+        if not len(tokens) or not len(docnums) or not len(self.phrase_keys):
+            return best
+        order = np.argsort(docnums)
+        ascending = np.asarray(docnums, dtype=np.int64)[order]
+        keys = (ascending[:, None] * max(1, len(self.phrase_tokens)) + tokens).ravel()  # sorted
+        starts = self.phrase_keys.searchsorted(keys)
+        counts = self.phrase_keys.searchsorted(keys, "right") - starts
+        found = int(counts.sum())
+        if not found:
+            return best
+        # The words of every (entry, token) range found, sorted (entry by entry, phrasing by phrasing, in word
+        # order), each once: a word said by several of the query's terms counts once.
+        words = self.phrase_words[np.arange(found) + np.repeat(starts - counts.cumsum() + counts, counts)]
+        words.sort()
+        if len(words) > 1:
+            words = words[np.concatenate(([True], words[1:] != words[:-1]))]
+        phrasing = self.word_phrasing[words]
+        first = np.empty(len(words), dtype=bool)
+        first[0] = True
+        np.not_equal(phrasing[1:], phrasing[:-1], out=first[1:])
+        covered = np.bincount(first.cumsum() - 1, weights=self.word_weights[words])  # added in order, from 0.0
+        said = phrasing[first]
+        shares = covered / self.phrasing_masses[said]
+        entries = self.phrasing_entry[said]
+        opens = np.empty(len(entries), dtype=bool)
+        opens[0] = True
+        np.not_equal(entries[1:], entries[:-1], out=opens[1:])
+        starts_of_entry = np.flatnonzero(opens)
+        best[order[ascending.searchsorted(entries[starts_of_entry])]] = np.maximum.reduceat(shares, starts_of_entry)
+        return best
 
     def detail(self, docnum: int) -> EntryDetail:
         cache = self.__dict__.get("_detail_cache")
@@ -256,28 +310,35 @@ def derive(faq: Faq) -> SearchTables:
     first_passage[len(entries)] = len(passage_terms)
     passage_slices, passage_docs, passage_scores = _flatten(_passage_bm25(passage_terms))
 
-    details = []
-    for docnum, entry in enumerate(entries):
-        units_of_term: dict[str, list[tuple[int, int]]] = {}
-        weights, masses = [], []
-        for units in phrasings[docnum]:
+    phrase_tokens: dict[str, int] = {}
+    pairs: list[tuple[int, int, int]] = []  # (entry, token, word)
+    word_weights: list[float] = []
+    word_phrasing: list[int] = []
+    phrasing_masses: list[float] = []
+    phrasing_entry: list[int] = []
+    for docnum, units_by_phrasing in enumerate(phrasings):
+        for units in units_by_phrasing:
             unit_weights = tuple(_idf(term_slices, term, total) for term, _groups in units)
-            if not sum(unit_weights):
+            mass = sum(unit_weights)
+            if not mass:
                 continue
-            phrasing = len(masses)
-            for word, (term, groups) in enumerate(units):
-                for accepted in {term, *groups}:
-                    units_of_term.setdefault(accepted, []).append((phrasing, word))
-            weights.append(unit_weights)
-            masses.append(sum(unit_weights))
-        detail = EntryDetail(
-            units_of_term={term: tuple(pairs) for term, pairs in units_of_term.items()},
-            weights=tuple(weights),
-            masses=tuple(masses),
-            question_spans=question_spans[docnum],
-            sentences=sentences_by_doc[docnum],
-        )
-        details.append(pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL))
+            for (term, groups), weight in zip(units, unit_weights):
+                word = len(word_weights)
+                for accepted in sorted({term, *groups}):
+                    pairs.append((docnum, phrase_tokens.setdefault(accepted, len(phrase_tokens)), word))
+                word_weights.append(weight)
+                word_phrasing.append(len(phrasing_masses))
+            phrasing_masses.append(mass)
+            phrasing_entry.append(docnum)
+    pair_array = np.asarray(pairs, dtype=np.int64).reshape(-1, 3)
+    keys = pair_array[:, 0] * max(1, len(phrase_tokens)) + pair_array[:, 1]
+    order = np.lexsort((pair_array[:, 2], keys))
+
+    details = [
+        pickle.dumps(EntryDetail(question_spans=question_spans[docnum], sentences=sentences_by_doc[docnum]),
+                     protocol=pickle.HIGHEST_PROTOCOL)
+        for docnum in range(len(entries))
+    ]
     return SearchTables(
         version=TABLES_VERSION,
         doc_ids=doc_ids,
@@ -292,6 +353,13 @@ def derive(faq: Faq) -> SearchTables:
         vocabulary={k: (v[0], v[1]) for k, v in vocabulary.items()},
         known_terms=frozenset(known_terms),
         details=details,
+        phrase_tokens=phrase_tokens,
+        phrase_keys=keys[order],
+        phrase_words=pair_array[order, 2].astype(np.int32),
+        word_phrasing=np.asarray(word_phrasing, dtype=np.int32),
+        word_weights=np.asarray(word_weights, dtype=np.float64),
+        phrasing_masses=np.asarray(phrasing_masses, dtype=np.float64),
+        phrasing_entry=np.asarray(phrasing_entry, dtype=np.int32),
     )
 
 
