@@ -71,8 +71,11 @@ class QueryPlan:
     result in it: sizes are those of the query, not of the postings)."""
 
     entry_slices: tuple[tuple[int, int], ...]  # entry postings: the weighted terms' (scored), then the other units'
+    entry_lengths: list[int]  # of each slice
     entry_weights: np.ndarray  # weight of each scored slice
+    scored_postings: int  # how many postings the scored slices hold
     passage_slices: tuple[tuple[int, int], ...]
+    passage_lengths: list[int]
     passage_weights: np.ndarray
     presence_bits: np.ndarray | None  # per entry slice: its term's bit (2**k; 0.0 for a term coverage ignores)
     units: tuple[tuple[int, tuple[str, ...], float], ...]  # per unit: its terms' bits, terms past the bits, weight
@@ -133,7 +136,10 @@ class SearchService:
         self._corrections: dict[str, Correction] = {}
         self._readings: dict[str, tuple] = {}
         self._idfs: dict[str, float] = {}
-        self._marked: dict[tuple, str] = {}  # (entry number, [sentence,] matched spans) -> escaped, marked text
+        # (entry number, sentence) -> the terms of the question and of the excerpt from that sentence
+        self._excerpts: dict[tuple[int, int], tuple[frozenset[str], frozenset[str]]] = {}
+        # (entry number, sentence, terms matched in the question, in the excerpt) -> escaped, marked texts
+        self._marked: dict[tuple, tuple[str, str]] = {}
         self._unknown_idf = float(np.log(1 + max(1, self.tables.entry_count)))
         self._local = threading.local()
         self._searchers: list = []
@@ -215,28 +221,31 @@ class SearchService:
             return SearchOutcome(query=query, corrected_query=corrected)
         wanted = plan.terms
         hits = []
-        marked = self._marked
+        excerpts, marked = self._excerpts, self._marked
         if len(marked) >= MARKED_CACHE:
             marked.clear()
+            excerpts.clear()
         for docnum, score, passage in self._ranked(weights, units, limit, plan):
-            entry = self._entries[docnum]
-            detail = self.tables.detail(docnum)
-            # The escaped, marked texts depend only on the entry, the sentence and which of its terms the query
-            # matches: kept, since the same entries come back for many queries.
-            matched = detail.question_terms & wanted
-            question_html = marked.get((docnum, matched))
-            if question_html is None:
-                spans = [(s, e) for t, s, e in detail.question_spans if t in matched]
-                question_html = marked[(docnum, matched)] = _mark(entry.question, spans, None)
-            hits.append(
-                Hit(
-                    entry=entry,
-                    score=round(score, 4),
-                    snippet_html=_snippet(detail, wanted, passage, marked, docnum),
-                    question_html=question_html,
-                )
-            )
+            if passage is None:
+                passage = _best_sentence(self.tables.detail(docnum), wanted)
+            terms = excerpts.get((docnum, passage))
+            if terms is None:
+                terms = excerpts[(docnum, passage)] = _excerpt_terms(self.tables.detail(docnum), passage)
+            # The escaped, marked question and excerpt depend only on the entry, the sentence and which of their
+            # terms the query matches: kept, since the same entries come back for many queries.
+            key = (docnum, passage, terms[0] & wanted, terms[1] & wanted)
+            texts = marked.get(key)
+            if texts is None:
+                texts = marked[key] = self._marked_texts(docnum, passage, wanted)
+            hits.append(Hit(entry=self._entries[docnum], score=round(score, 4), snippet_html=texts[1],
+                            question_html=texts[0]))
         return SearchOutcome(query=query, corrected_query=corrected, hits=hits, terms=tuple(weights))
+
+    def _marked_texts(self, docnum: int, passage: int, wanted: frozenset[str]) -> tuple[str, str]:
+        """The entry's question and its excerpt from this sentence, escaped, the query's terms in <mark>."""
+        detail = self.tables.detail(docnum)
+        spans = [(s, e) for t, s, e in detail.question_spans if t in wanted]
+        return _mark(self._entries[docnum].question, spans, None), _snippet(detail, wanted, passage)
 
     def _read(self, query: str) -> tuple[str | None, dict[str, float], dict[str, tuple[frozenset[str], float]], QueryPlan | None]:
         """(corrected text, term weights, units, plan) of a cleaned query: a pure function of the text on this
@@ -300,8 +309,11 @@ class SearchService:
         phrase_tokens = sorted({tables.phrase_tokens[term] for term in weights if term in tables.phrase_tokens})
         return QueryPlan(
             entry_slices=tuple(slices),
+            entry_lengths=[b - a for a, b in slices],
             entry_weights=np.asarray([weights[term] for term, _span in scored], dtype=np.float64),
+            scored_postings=sum(b - a for _term, (a, b) in scored),
             passage_slices=tuple(span for _term, span in passages),
+            passage_lengths=[b - a for _term, (a, b) in passages],
             passage_weights=np.asarray([weights[term] for term, _span in passages], dtype=np.float64),
             presence_bits=np.asarray(bits, dtype=np.float64) if bit_of else None,
             units=tuple(plan_units),
@@ -340,18 +352,16 @@ class SearchService:
         tables = self.tables
         # Entry postings concatenated once: weighted and summed per entry (term after term, from 0.0, in one
         # bincount), and each unit term's presence bit summed per entry (distinct powers of two: exact).
-        slices = plan.entry_slices
+        slices, lengths, scored = plan.entry_slices, plan.entry_lengths, len(plan.entry_weights)
         post_docs = tables.post_docs
         docs = np.concatenate([post_docs[a:b] for a, b in slices]) if slices else np.zeros(0, dtype=np.int32)
-        lengths = [b - a for a, b in slices]
-        scored = len(plan.entry_weights)
         count = tables.entry_count
         if scored:
             post_scores = tables.post_scores
             entry_scores = np.bincount(
-                docs[: sum(lengths[:scored])],
+                docs[: plan.scored_postings],
                 weights=np.concatenate([post_scores[a:b] for a, b in slices[:scored]])
-                * np.repeat(plan.entry_weights, lengths[:scored]),
+                * plan.entry_weights.repeat(lengths[:scored]),
                 minlength=count,
             )
         else:
@@ -364,7 +374,7 @@ class SearchService:
         if not len(candidates):
             return []
         if plan.units:
-            present = (np.bincount(docs, weights=np.repeat(plan.presence_bits, lengths), minlength=count)[candidates]
+            present = (np.bincount(docs, weights=plan.presence_bits.repeat(lengths), minlength=count)[candidates]
                        .astype(np.int64) if plan.presence_bits is not None else np.zeros(len(candidates), np.int64))
             # Unit by unit: does the entry hold its term or a concept; weighted and added unit after unit from 0.0
             # (a running sum down the units).
@@ -376,15 +386,21 @@ class SearchService:
         else:
             covered = np.zeros(len(candidates))
         # Re-rank: the precision factor lies in [1 - PRECISION_WEIGHT, 1] (a phrasing's said words add up to at
-        # most its total, summed in the same order), so an entry's score is at most its bound; entries ranked by
-        # score, ties in the order of their bounds (then of their BM25F rank).
+        # most its total, summed in the same order), so an entry's score lies between its bound times the lowest
+        # factor and its bound: an entry whose bound is below the `limit`-th bound times that factor cannot be
+        # returned, and its precision is not computed. Entries ranked by score, ties in the order of their bounds
+        # (then of their BM25F rank).
         bounds = totals[candidates] * (covered / plan.coverage_total) ** COVERAGE_POWER
-        by_bound = np.argsort(-bounds, kind="stable")
+        by_bound = (-bounds).argsort(kind="stable")
         by_bound = by_bound[self._present[candidates[by_bound]]]
+        bounds = bounds[by_bound]
+        if len(bounds) > limit:
+            reachable = bounds >= bounds[limit - 1] * (1 - PRECISION_WEIGHT)  # a prefix: bounds descend
+            by_bound, bounds = by_bound[reachable], bounds[reachable]
         chosen = candidates[by_bound]
         precision = tables.phrasing_precisions(chosen, plan.phrase_tokens)
-        scores = bounds[by_bound] * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
-        best = np.argsort(-scores, kind="stable")[:limit]
+        scores = bounds * (1 - PRECISION_WEIGHT + PRECISION_WEIGHT * precision)
+        best = (-scores).argsort(kind="stable")[:limit]
         returned = chosen[best]
         # The excerpt is the best sentence of the entries returned (and of those only).
         return [
@@ -400,10 +416,10 @@ class SearchService:
         slices = plan.passage_slices
         if not slices:
             return np.zeros(tables.passage_count)
+        docs, scores = tables.passage_docs, tables.passage_scores
         return np.bincount(
-            np.concatenate([tables.passage_docs[a:b] for a, b in slices]),
-            weights=np.concatenate([tables.passage_scores[a:b] for a, b in slices])
-            * np.repeat(plan.passage_weights, [b - a for a, b in slices]),
+            np.concatenate([docs[a:b] for a, b in slices]),
+            weights=np.concatenate([scores[a:b] for a, b in slices]) * plan.passage_weights.repeat(plan.passage_lengths),
             minlength=tables.passage_count,
         )
 
@@ -470,45 +486,50 @@ def _summed(postings_of: Callable, weights: Mapping[str, float], size: int) -> n
 
 def _top(totals: np.ndarray, limit: int) -> np.ndarray:
     """Entry numbers of the `limit` best positive scores, best first (ties: lower number first)."""
-    positive = np.flatnonzero(totals > 0)
+    positive = (totals > 0).nonzero()[0]
     if len(positive) > limit:
-        positive = positive[np.argpartition(-totals[positive], limit - 1)[:limit]]
+        positive = positive[(-totals[positive]).argpartition(limit - 1)[:limit]]
     order = np.lexsort((positive, -totals[positive]))
     return positive[order]
 
 
-def _snippet(detail, wanted: frozenset[str] | set[str], passage: int | None, marked: dict | None = None,
-             docnum: int = -1) -> str:
-    """The answer sentence that best matches the query (its passage), with the next one when it is short
-    (`marked`: a cache of the result by entry, sentence and the terms matched)."""
+def _best_sentence(detail, wanted: frozenset[str] | set[str]) -> int:
+    """The answer sentence holding the most query terms (a concept counts half), the first one on ties."""
+    best_index, best_score = 0, 0.0
+    for index, present in enumerate(detail.sentence_terms):
+        score = sum(0.5 if t.startswith(analysis.SYNONYM_PREFIX) else 1.0 for t in present & wanted)
+        if score > best_score:
+            best_index, best_score = index, score
+    return best_index
+
+
+def _joined(sentences, index: int) -> bool:
+    """Whether the excerpt from this sentence goes on with the next one (it is short)."""
+    return len(sentences[index][0]) < SNIPPET_CHARS // 2 and index + 1 < len(sentences)
+
+
+def _excerpt_terms(detail, index: int) -> tuple[frozenset[str], frozenset[str]]:
+    """The terms of the entry's question and of its excerpt from this sentence (with the next one when joined)."""
+    terms = detail.sentence_terms
+    if _joined(detail.sentences, index):
+        return detail.question_terms, terms[index] | terms[index + 1]
+    return detail.question_terms, terms[index]
+
+
+def _snippet(detail, wanted: frozenset[str] | set[str], passage: int | None) -> str:
+    """The answer sentence that best matches the query (its passage), with the next one when it is short."""
     sentences = detail.sentences
     if not sentences or not sentences[0][0]:
         return ""
-    terms = detail.sentence_terms
-    best_index = passage
-    if best_index is None:
-        best_index, best_score = 0, 0.0
-        for index, present in enumerate(terms):
-            score = sum(0.5 if t.startswith(analysis.SYNONYM_PREFIX) else 1.0 for t in present & wanted)
-            if score > best_score:
-                best_index, best_score = index, score
-    text = sentences[best_index][0]
-    joined = len(text) < SNIPPET_CHARS // 2 and best_index + 1 < len(sentences)
-    matched = terms[best_index] & wanted
-    matched_next = terms[best_index + 1] & wanted if joined else None
-    key = (docnum, best_index, matched, matched_next)
-    found = marked.get(key) if marked is not None else None
-    if found is None:
-        spans = [(s, e) for t, s, e in sentences[best_index][1] if t in matched]
-        if joined:
-            following, following_spans = sentences[best_index + 1]
-            offset = len(text) + 1
-            text = text + " " + following
-            spans += [(s + offset, e + offset) for t, s, e in following_spans if t in matched_next]
-        found = _mark(text, spans, SNIPPET_CHARS)
-        if marked is not None:
-            marked[key] = found
-    return found
+    index = _best_sentence(detail, wanted) if passage is None else passage
+    text, spans = sentences[index]
+    matched = [(s, e) for t, s, e in spans if t in wanted]
+    if _joined(sentences, index):
+        following, following_spans = sentences[index + 1]
+        offset = len(text) + 1
+        text = text + " " + following
+        matched += [(s + offset, e + offset) for t, s, e in following_spans if t in wanted]
+    return _mark(text, matched, SNIPPET_CHARS)
 
 
 def highlight(text: str, wanted: set[str]) -> str:
