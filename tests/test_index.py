@@ -618,6 +618,56 @@ def test_index_artefacts_load_identical_scores_to_a_fresh_analysis(tmp_path):
     service.close()
 
 
+def test_phrasing_precision_reads_what_each_phrasing_says(real_service):
+    """The precision arrays give, for every entry, exactly the best share of one phrasing (question or variant) that a
+    query's terms say, computed here from the phrasings themselves: each word's idf, a word said by its term or one
+    of its concepts counted once, added in the phrasing's word order."""
+    import math
+
+    import numpy as np
+
+    service = real_service
+    tables = service.tables
+    count = tables.entry_count
+
+    def idf(term):
+        frequency = tables.document_frequency(term)
+        return math.log(1 + count / frequency) if frequency else 0.0
+
+    def expected(entry, query_terms):
+        best = 0.0
+        for text in (entry.question, *entry.variants):
+            units = analysis.analyze_units(text, mode="index")
+            weights = [idf(term) for term, _groups in units]
+            mass = sum(weights)
+            if not mass:
+                continue
+            covered = 0.0
+            for (term, groups), weight in zip(units, weights):
+                if term in query_terms or groups & query_terms:
+                    covered += weight
+            best = max(best, covered / mass)
+        return best
+
+    docnums = np.arange(count)
+    checked = 0
+    for query in ("remboursement carte bleue", "j'ai perdu mon permis", "annulation du stage par le centre",
+                  "combien de points je récupère", "c koi le RII", "attestation de stage"):
+        _corrected, weights, _units, plan = service._read(query)
+        got = tables.phrasing_precisions(docnums, plan.phrase_tokens)
+        for docnum in range(count):
+            entry = service._entries[docnum]
+            assert got[docnum] == expected(entry, frozenset(weights)), (query, entry.id)
+            assert 0.0 <= got[docnum] <= 1.0
+        checked += int((got > 0).sum())
+    assert checked > 50  # the queries do reach many phrasings
+    # Every word said: the share is exactly 1 (the same words added in the same order as the total).
+    entry = service._entries[0]
+    every_term = frozenset(t for text in (entry.question, *entry.variants) for t, _g in analysis.analyze_units(text, mode="index"))
+    tokens = np.asarray(sorted(tables.phrase_tokens[t] for t in every_term if t in tables.phrase_tokens), dtype=np.int64)
+    assert tables.phrasing_precisions(np.asarray([0]), tokens)[0] == 1.0
+
+
 def test_a_warm_service_answers_exactly_like_a_cold_one(real_service, tmp_path):
     """The per-version caches (query readings, idf, marked excerpts, decoded details) never change an answer:
     queries run in another order on a service whose caches are full give what a fresh service gives."""

@@ -28,6 +28,7 @@ import math
 import mmap
 import pickle
 import re
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -155,8 +156,9 @@ class SearchTables:
         best = np.zeros(len(docnums))
         if not len(tokens) or not len(docnums) or not len(self.phrase_keys):
             return best
-        order = np.argsort(docnums)
-        ascending = np.asarray(docnums, dtype=np.int64)[order]
+        docnums = np.asarray(docnums, dtype=np.int64)
+        order = docnums.argsort()
+        ascending = docnums[order]
         keys = (ascending[:, None] * max(1, len(self.phrase_tokens)) + tokens).ravel()  # sorted
         starts = self.phrase_keys.searchsorted(keys)
         counts = self.phrase_keys.searchsorted(keys, "right") - starts
@@ -165,7 +167,7 @@ class SearchTables:
             return best
         # The words of every (entry, token) range found, sorted (entry by entry, phrasing by phrasing, in word
         # order), each once: a word said by several of the query's terms counts once.
-        words = self.phrase_words[np.arange(found) + np.repeat(starts - counts.cumsum() + counts, counts)]
+        words = self.phrase_words[np.arange(found) + (starts - counts.cumsum() + counts).repeat(counts)]
         words.sort()
         if len(words) > 1:
             words = words[np.concatenate(([True], words[1:] != words[:-1]))]
@@ -180,7 +182,7 @@ class SearchTables:
         opens = np.empty(len(entries), dtype=bool)
         opens[0] = True
         np.not_equal(entries[1:], entries[:-1], out=opens[1:])
-        starts_of_entry = np.flatnonzero(opens)
+        starts_of_entry = opens.nonzero()[0]
         best[order[ascending.searchsorted(entries[starts_of_entry])]] = np.maximum.reduceat(shares, starts_of_entry)
         return best
 
@@ -310,12 +312,11 @@ def derive(faq: Faq) -> SearchTables:
     first_passage[len(entries)] = len(passage_terms)
     passage_slices, passage_docs, passage_scores = _flatten(_passage_bm25(passage_terms))
 
+    # The phrasings' words and the (entry, token, word) pairs, in flat typed arrays (a 100× FAQ has millions).
     phrase_tokens: dict[str, int] = {}
-    pairs: list[tuple[int, int, int]] = []  # (entry, token, word)
-    word_weights: list[float] = []
-    word_phrasing: list[int] = []
-    phrasing_masses: list[float] = []
-    phrasing_entry: list[int] = []
+    pair_entry, pair_token, pair_word = array("q"), array("q"), array("q")
+    word_weights, word_phrasing = array("d"), array("q")
+    phrasing_masses, phrasing_entry = array("d"), array("q")
     for docnum, units_by_phrasing in enumerate(phrasings):
         for units in units_by_phrasing:
             unit_weights = tuple(_idf(term_slices, term, total) for term, _groups in units)
@@ -325,14 +326,16 @@ def derive(faq: Faq) -> SearchTables:
             for (term, groups), weight in zip(units, unit_weights):
                 word = len(word_weights)
                 for accepted in sorted({term, *groups}):
-                    pairs.append((docnum, phrase_tokens.setdefault(accepted, len(phrase_tokens)), word))
+                    pair_entry.append(docnum)
+                    pair_token.append(phrase_tokens.setdefault(accepted, len(phrase_tokens)))
+                    pair_word.append(word)
                 word_weights.append(weight)
                 word_phrasing.append(len(phrasing_masses))
             phrasing_masses.append(mass)
             phrasing_entry.append(docnum)
-    pair_array = np.asarray(pairs, dtype=np.int64).reshape(-1, 3)
-    keys = pair_array[:, 0] * max(1, len(phrase_tokens)) + pair_array[:, 1]
-    order = np.lexsort((pair_array[:, 2], keys))
+    keys = np.frombuffer(pair_entry, dtype=np.int64) * max(1, len(phrase_tokens)) + np.frombuffer(pair_token, dtype=np.int64)
+    words = np.frombuffer(pair_word, dtype=np.int64)
+    order = np.lexsort((words, keys))
 
     details = [
         pickle.dumps(EntryDetail(question_spans=question_spans[docnum], sentences=sentences_by_doc[docnum]),
@@ -355,11 +358,11 @@ def derive(faq: Faq) -> SearchTables:
         details=details,
         phrase_tokens=phrase_tokens,
         phrase_keys=keys[order],
-        phrase_words=pair_array[order, 2].astype(np.int32),
-        word_phrasing=np.asarray(word_phrasing, dtype=np.int32),
-        word_weights=np.asarray(word_weights, dtype=np.float64),
-        phrasing_masses=np.asarray(phrasing_masses, dtype=np.float64),
-        phrasing_entry=np.asarray(phrasing_entry, dtype=np.int32),
+        phrase_words=words[order].astype(np.int32),
+        word_phrasing=np.frombuffer(word_phrasing, dtype=np.int64).astype(np.int32),
+        word_weights=np.frombuffer(word_weights, dtype=np.float64).copy(),
+        phrasing_masses=np.frombuffer(phrasing_masses, dtype=np.float64).copy(),
+        phrasing_entry=np.frombuffer(phrasing_entry, dtype=np.int64).astype(np.int32),
     )
 
 
