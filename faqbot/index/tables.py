@@ -314,9 +314,9 @@ def derive(faq: Faq) -> SearchTables:
 
     # The phrasings' words and the (entry, token, word) pairs, in flat typed arrays (a 100× FAQ has millions).
     phrase_tokens: dict[str, int] = {}
-    pair_entry, pair_token, pair_word = array("q"), array("q"), array("q")
-    word_weights, word_phrasing = array("d"), array("q")
-    phrasing_masses, phrasing_entry = array("d"), array("q")
+    pair_entry, pair_token, pair_word = array("i"), array("i"), array("i")
+    word_weights, word_phrasing = array("d"), array("i")
+    phrasing_masses, phrasing_entry = array("d"), array("i")
     for docnum, units_by_phrasing in enumerate(phrasings):
         for units in units_by_phrasing:
             unit_weights = tuple(_idf(term_slices, term, total) for term, _groups in units)
@@ -333,9 +333,11 @@ def derive(faq: Faq) -> SearchTables:
                 word_phrasing.append(len(phrasing_masses))
             phrasing_masses.append(mass)
             phrasing_entry.append(docnum)
-    keys = np.frombuffer(pair_entry, dtype=np.int64) * max(1, len(phrase_tokens)) + np.frombuffer(pair_token, dtype=np.int64)
-    words = np.frombuffer(pair_word, dtype=np.int64)
+    keys = np.frombuffer(pair_entry, dtype=np.int32).astype(np.int64) * max(1, len(phrase_tokens))
+    keys += np.frombuffer(pair_token, dtype=np.int32)
+    words = np.frombuffer(pair_word, dtype=np.int32)
     order = np.lexsort((words, keys))
+    del pair_entry, pair_token
 
     details = [
         pickle.dumps(EntryDetail(question_spans=question_spans[docnum], sentences=sentences_by_doc[docnum]),
@@ -358,11 +360,11 @@ def derive(faq: Faq) -> SearchTables:
         details=details,
         phrase_tokens=phrase_tokens,
         phrase_keys=keys[order],
-        phrase_words=words[order].astype(np.int32),
-        word_phrasing=np.frombuffer(word_phrasing, dtype=np.int64).astype(np.int32),
+        phrase_words=words[order],
+        word_phrasing=np.frombuffer(word_phrasing, dtype=np.int32).copy(),
         word_weights=np.frombuffer(word_weights, dtype=np.float64).copy(),
         phrasing_masses=np.frombuffer(phrasing_masses, dtype=np.float64).copy(),
-        phrasing_entry=np.frombuffer(phrasing_entry, dtype=np.int64).astype(np.int32),
+        phrasing_entry=np.frombuffer(phrasing_entry, dtype=np.int32).copy(),
     )
 
 
