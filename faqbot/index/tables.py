@@ -51,7 +51,7 @@ DETAIL_CACHE = 4096  # entries kept decoded per worker
 DETAIL_OFFSETS_FILE = "detail_offsets.npy"
 # Stored as .npy next to the pickle and memory-mapped on load.
 ARRAYS = ("post_docs", "post_scores", "passage_docs", "passage_scores", "first_passage",
-          "phrase_keys", "phrase_words", "word_phrasing", "word_weights", "phrasing_masses", "phrasing_entry")
+          "phrase_keys", "phrase_words", "word_phrasing", "word_weights", "phrasing_masses")
 
 # Field weights (question and variants above tags above answer), tuned on the development set.
 FIELD_BOOSTS = {"question": 3.0, "variants": 2.2, "tags": 1.6, "answer": 1.0}
@@ -109,15 +109,15 @@ class SearchTables:
     vocabulary: dict[str, tuple[str, int]]
     known_terms: frozenset[str]
     details: list[bytes]  # pickled EntryDetail per entry number (MappedDetails once loaded)
-    # The phrasings of the questions (question, variants) with a positive total idf, numbered entry by entry, and
-    # their words numbered phrasing by phrasing: a word is said by a query holding its term or one of its concepts.
+    # The phrasings of each entry's question (question, variants) with a positive total idf, and their words,
+    # numbered entry by entry, phrasing by phrasing: a word is said by a query holding its term or one of its concepts.
     phrase_tokens: dict[str, int]  # term or concept -> token number
     phrase_keys: np.ndarray  # int64, sorted: entry number × len(phrase_tokens) + token, one per (entry, token, word)
     phrase_words: np.ndarray  # int32: the word of each key (ascending within a key)
-    word_phrasing: np.ndarray  # int32: each word's phrasing
+    word_phrasing: np.ndarray  # int32: each word's phrasing, numbered within its entry
     word_weights: np.ndarray  # float64: each word's idf
-    phrasing_masses: np.ndarray  # float64: each phrasing's total idf (its words' idfs summed in order)
-    phrasing_entry: np.ndarray  # int32: each phrasing's entry
+    phrasing_masses: np.ndarray  # float64, one row per entry: each phrasing's total idf (its words' idfs added in
+    # order), then infinity up to the longest row (no phrasing there: a share of 0)
 
     @property
     def entry_count(self) -> int:
@@ -165,25 +165,21 @@ class SearchTables:
         found = int(counts.sum())
         if not found:
             return best
-        # The words of every (entry, token) range found, sorted (entry by entry, phrasing by phrasing, in word
-        # order), each once: a word said by several of the query's terms counts once.
+        # The words of every (entry, token) range found, with the rank of their entry among `ascending`, sorted
+        # (entry by entry, phrasing by phrasing, in word order: an entry's words keep their place among the
+        # others'), each once: a word said by several of the query's terms counts once.
         words = self.phrase_words[np.arange(found) + (starts - counts.cumsum() + counts).repeat(counts)]
+        ranks = (np.arange(len(keys)) // len(tokens)).repeat(counts)
         words.sort()
-        if len(words) > 1:
-            words = words[np.concatenate(([True], words[1:] != words[:-1]))]
-        phrasing = self.word_phrasing[words]
-        first = np.empty(len(words), dtype=bool)
-        first[0] = True
-        np.not_equal(phrasing[1:], phrasing[:-1], out=first[1:])
-        covered = np.bincount(first.cumsum() - 1, weights=self.word_weights[words])  # added in order, from 0.0
-        said = phrasing[first]
-        shares = covered / self.phrasing_masses[said]
-        entries = self.phrasing_entry[said]
-        opens = np.empty(len(entries), dtype=bool)
-        opens[0] = True
-        np.not_equal(entries[1:], entries[:-1], out=opens[1:])
-        starts_of_entry = opens.nonzero()[0]
-        best[order[ascending.searchsorted(entries[starts_of_entry])]] = np.maximum.reduceat(shares, starts_of_entry)
+        if found > 1:
+            once = np.concatenate(([True], words[1:] != words[:-1]))
+            words, ranks = words[once], ranks[once]
+        # Each entry's phrasings side by side, one row per entry: the said words' idfs added in order from 0.0.
+        width = self.phrasing_masses.shape[1]
+        covered = np.bincount(ranks * width + self.word_phrasing[words], weights=self.word_weights[words],
+                              minlength=len(ascending) * width)
+        shares = covered.reshape(len(ascending), width) / self.phrasing_masses[ascending]
+        best[order] = shares.max(axis=1)
         return best
 
     def detail(self, docnum: int) -> EntryDetail:
@@ -316,8 +312,9 @@ def derive(faq: Faq) -> SearchTables:
     phrase_tokens: dict[str, int] = {}
     pair_entry, pair_token, pair_word = array("i"), array("i"), array("i")
     word_weights, word_phrasing = array("d"), array("i")
-    phrasing_masses, phrasing_entry = array("d"), array("i")
+    masses_by_entry: list[list[float]] = []
     for docnum, units_by_phrasing in enumerate(phrasings):
+        masses: list[float] = []
         for units in units_by_phrasing:
             unit_weights = tuple(_idf(term_slices, term, total) for term, _groups in units)
             mass = sum(unit_weights)
@@ -330,9 +327,12 @@ def derive(faq: Faq) -> SearchTables:
                     pair_token.append(phrase_tokens.setdefault(accepted, len(phrase_tokens)))
                     pair_word.append(word)
                 word_weights.append(weight)
-                word_phrasing.append(len(phrasing_masses))
-            phrasing_masses.append(mass)
-            phrasing_entry.append(docnum)
+                word_phrasing.append(len(masses))
+            masses.append(mass)
+        masses_by_entry.append(masses)
+    phrasing_masses = np.full((len(entries), max(map(len, masses_by_entry), default=0) or 1), np.inf)
+    for docnum, masses in enumerate(masses_by_entry):
+        phrasing_masses[docnum, : len(masses)] = masses
     keys = np.frombuffer(pair_entry, dtype=np.int32).astype(np.int64) * max(1, len(phrase_tokens))
     keys += np.frombuffer(pair_token, dtype=np.int32)
     words = np.frombuffer(pair_word, dtype=np.int32)
@@ -363,8 +363,7 @@ def derive(faq: Faq) -> SearchTables:
         phrase_words=words[order],
         word_phrasing=np.frombuffer(word_phrasing, dtype=np.int32).copy(),
         word_weights=np.frombuffer(word_weights, dtype=np.float64).copy(),
-        phrasing_masses=np.frombuffer(phrasing_masses, dtype=np.float64).copy(),
-        phrasing_entry=np.frombuffer(phrasing_entry, dtype=np.int32).copy(),
+        phrasing_masses=phrasing_masses,
     )
 
 
