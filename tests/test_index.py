@@ -622,6 +622,7 @@ def test_phrasing_precision_reads_what_each_phrasing_says(real_service):
     """The precision arrays give, for every entry, exactly the best share of one phrasing (question or variant) that a
     query's terms say, computed here from the phrasings themselves: each word's idf, a word said by its term or one
     of its concepts counted once, added in the phrasing's word order."""
+    import dataclasses
     import math
 
     import numpy as np
@@ -660,11 +661,15 @@ def test_phrasing_precision_reads_what_each_phrasing_says(real_service):
             assert got[docnum] == expected(entry, frozenset(weights)), (query, entry.id)
             assert 0.0 <= got[docnum] <= 1.0
         checked += int((got > 0).sum())
+        # Keys stored as 64-bit integers (a FAQ too large for 32-bit ones) read the same.
+        wide = dataclasses.replace(tables, phrase_keys=tables.phrase_keys.astype(np.int64))
+        assert np.array_equal(wide.phrasing_precisions(docnums, plan.phrase_tokens.astype(np.int64)), got)
     assert checked > 50  # the queries do reach many phrasings
     # Every word said: the share is exactly 1 (the same words added in the same order as the total).
     entry = service._entries[0]
     every_term = frozenset(t for text in (entry.question, *entry.variants) for t, _g in analysis.analyze_units(text, mode="index"))
-    tokens = np.asarray(sorted(tables.phrase_tokens[t] for t in every_term if t in tables.phrase_tokens), dtype=np.int64)
+    tokens = np.asarray(sorted(tables.phrase_tokens[t] for t in every_term if t in tables.phrase_tokens),
+                        dtype=tables.phrase_keys.dtype)
     assert tables.phrasing_precisions(np.asarray([0]), tokens)[0] == 1.0
 
 

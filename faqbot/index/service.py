@@ -320,7 +320,7 @@ class SearchService:
             unit_masks=np.asarray([mask for mask, _others, _weight in plan_units], dtype=np.int64),
             unit_weights=np.asarray([weight for _mask, _others, weight in plan_units], dtype=np.float64),
             coverage_total=sum(weight for _mask, _others, weight in plan_units) or 1.0,
-            phrase_tokens=np.asarray(phrase_tokens, dtype=np.int64),
+            phrase_tokens=np.asarray(phrase_tokens, dtype=tables.phrase_keys.dtype),
             terms=frozenset(weights),
         )
 
@@ -426,7 +426,8 @@ class SearchService:
     def _question_precision(self, docnum: int, query_terms: set[str]) -> float:
         """Best share (by idf) of one phrasing of the entry's question that the query says."""
         tokens = sorted({self.tables.phrase_tokens[t] for t in query_terms if t in self.tables.phrase_tokens})
-        return float(self.tables.phrasing_precisions(np.asarray([docnum]), np.asarray(tokens, dtype=np.int64))[0])
+        tokens = np.asarray(tokens, dtype=self.tables.phrase_keys.dtype)
+        return float(self.tables.phrasing_precisions(np.asarray([docnum]), tokens)[0])
 
     def whoosh_scores(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
         """The same scoring through Whoosh's own searcher (this thread's): the reference `_score` must match."""

@@ -112,9 +112,10 @@ class SearchTables:
     # The phrasings of each entry's question (question, variants) with a positive total idf, and their words,
     # numbered entry by entry, phrasing by phrasing: a word is said by a query holding its term or one of its concepts.
     phrase_tokens: dict[str, int]  # term or concept -> token number
-    phrase_keys: np.ndarray  # int64, sorted: entry number × len(phrase_tokens) + token, one per (entry, token, word)
+    phrase_keys: np.ndarray  # sorted: entry number × len(phrase_tokens) + token, one per (entry, token, word);
+    # int32 when every such key fits, else int64
     phrase_words: np.ndarray  # int32: the word of each key (ascending within a key)
-    word_phrasing: np.ndarray  # int32: each word's phrasing, numbered within its entry
+    word_phrasing: np.ndarray  # each word's phrasing, numbered within its entry (the smallest unsigned type)
     word_weights: np.ndarray  # float64: each word's idf
     phrasing_masses: np.ndarray  # float64, one row per entry: each phrasing's total idf (its words' idfs added in
     # order), then infinity up to the longest row (no phrasing there: a share of 0)
@@ -152,11 +153,11 @@ class SearchTables:
     def phrasing_precisions(self, docnums: np.ndarray, tokens: np.ndarray) -> np.ndarray:
         """For each entry number, the best share (by idf) of one of its phrasings that the query says: the idfs of
         the words said (by their term or a concept; a word said twice counts once) summed in the phrasing's word
-        order, over the phrasing's total. `tokens`: the query's token numbers (`phrase_tokens`), sorted, unique."""
+        order, over the phrasing's total. `tokens`: the query's token numbers (`phrase_tokens`), sorted, unique, of the keys' type."""
         best = np.zeros(len(docnums))
         if not len(tokens) or not len(docnums) or not len(self.phrase_keys):
             return best
-        docnums = np.asarray(docnums, dtype=np.int64)
+        docnums = np.asarray(docnums, dtype=self.phrase_keys.dtype)  # keys formed in the stored keys' type
         order = docnums.argsort()
         ascending = docnums[order]
         keys = (ascending[:, None] * max(1, len(self.phrase_tokens)) + tokens).ravel()  # sorted
@@ -338,6 +339,8 @@ def derive(faq: Faq) -> SearchTables:
     words = np.frombuffer(pair_word, dtype=np.int32)
     order = np.lexsort((words, keys))
     del pair_entry, pair_token
+    if len(entries) * max(1, len(phrase_tokens)) < 2**31:  # every key a query can form fits: half the size
+        keys = keys.astype(np.int32)
 
     details = [
         pickle.dumps(EntryDetail(question_spans=question_spans[docnum], sentences=sentences_by_doc[docnum]),
@@ -361,7 +364,7 @@ def derive(faq: Faq) -> SearchTables:
         phrase_tokens=phrase_tokens,
         phrase_keys=keys[order],
         phrase_words=words[order],
-        word_phrasing=np.frombuffer(word_phrasing, dtype=np.int32).copy(),
+        word_phrasing=np.frombuffer(word_phrasing, dtype=np.int32).astype(np.min_scalar_type(phrasing_masses.shape[1])),
         word_weights=np.frombuffer(word_weights, dtype=np.float64).copy(),
         phrasing_masses=phrasing_masses,
     )
