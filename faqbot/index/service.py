@@ -133,6 +133,7 @@ class SearchService:
         self._entries: list[Entry | None] = [faq.by_id.get(entry_id) for entry_id in self.tables.doc_ids]
         self._docnum = {entry_id: number for number, entry_id in enumerate(self.tables.doc_ids)}
         self._present = np.asarray([entry is not None for entry in self._entries], dtype=bool)
+        self._all_present = bool(self._present.all())  # tables and FAQ of the same version: always, in practice
         self._corrections: dict[str, Correction] = {}
         self._readings: dict[str, tuple] = {}
         self._idfs: dict[str, float] = {}
@@ -390,9 +391,13 @@ class SearchService:
         # factor and its bound: an entry whose bound is below the `limit`-th bound times that factor cannot be
         # returned, and its precision is not computed. Entries ranked by score, ties in the order of their bounds
         # (then of their BM25F rank).
-        bounds = totals[candidates] * (covered / plan.coverage_total) ** COVERAGE_POWER
+        coverage = covered / plan.coverage_total
+        if COVERAGE_POWER != 1.0:  # (x ** 1.0 is x)
+            coverage **= COVERAGE_POWER
+        bounds = totals[candidates] * coverage
         by_bound = (-bounds).argsort(kind="stable")
-        by_bound = by_bound[self._present[candidates[by_bound]]]
+        if not self._all_present:
+            by_bound = by_bound[self._present[candidates[by_bound]]]
         bounds = bounds[by_bound]
         if len(bounds) > limit:
             reachable = bounds >= bounds[limit - 1] * (1 - PRECISION_WEIGHT)  # a prefix: bounds descend
@@ -488,10 +493,11 @@ def _summed(postings_of: Callable, weights: Mapping[str, float], size: int) -> n
 def _top(totals: np.ndarray, limit: int) -> np.ndarray:
     """Entry numbers of the `limit` best positive scores, best first (ties: lower number first)."""
     positive = (totals > 0).nonzero()[0]
+    lowered = -totals[positive]
     if len(positive) > limit:
-        positive = positive[(-totals[positive]).argpartition(limit - 1)[:limit]]
-    order = np.lexsort((positive, -totals[positive]))
-    return positive[order]
+        kept = lowered.argpartition(limit - 1)[:limit]
+        positive, lowered = positive[kept], lowered[kept]
+    return positive[np.lexsort((positive, lowered))]
 
 
 def _best_sentence(detail, wanted: frozenset[str] | set[str]) -> int:
