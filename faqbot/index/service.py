@@ -134,6 +134,7 @@ class SearchService:
         self._docnum = {entry_id: number for number, entry_id in enumerate(self.tables.doc_ids)}
         self._present = np.asarray([entry is not None for entry in self._entries], dtype=bool)
         self._all_present = bool(self._present.all())  # tables and FAQ of the same version: always, in practice
+        self._first_passage: list[int] = self.tables.first_passage.tolist()  # read per returned entry
         self._corrections: dict[str, Correction] = {}
         self._readings: dict[str, tuple] = {}
         self._idfs: dict[str, float] = {}
@@ -408,11 +409,10 @@ class SearchService:
         best = (-scores).argsort(kind="stable")[:limit]
         returned = chosen[best]
         # The excerpt is the best sentence of the entries returned (and of those only).
+        offsets = self._first_passage
         return [
-            (docnum, score, int(passage_scores[start:end].argmax()) if found > 0 else None)
-            for docnum, score, found, start, end in zip(
-                returned.tolist(), scores[best].tolist(), best_passage[returned].tolist(),
-                first[returned].tolist(), first[returned + 1].tolist())
+            (docnum, score, int(passage_scores[offsets[docnum]: offsets[docnum + 1]].argmax()) if found > 0 else None)
+            for docnum, score, found in zip(returned.tolist(), scores[best].tolist(), best_passage[returned].tolist())
         ]
 
     def _passage_scores_of(self, plan: QueryPlan) -> np.ndarray:

@@ -163,13 +163,14 @@ class SearchTables:
         keys = (ascending[:, None] * max(1, len(self.phrase_tokens)) + tokens).ravel()  # sorted
         starts = self.phrase_keys.searchsorted(keys)
         counts = self.phrase_keys.searchsorted(keys, "right") - starts
-        found = int(counts.sum())
+        ends = counts.cumsum()
+        found = int(ends[-1])
         if not found:
             return best
         # The words of every (entry, token) range found, with the rank of their entry among `ascending`, sorted
         # (entry by entry, phrasing by phrasing, in word order: an entry's words keep their place among the
         # others'), each once: a word said by several of the query's terms counts once.
-        words = self.phrase_words[np.arange(found) + (starts - counts.cumsum() + counts).repeat(counts)]
+        words = self.phrase_words[np.arange(found) + (starts - ends + counts).repeat(counts)]
         ranks = (np.arange(len(keys)) // len(tokens)).repeat(counts)
         words.sort()
         if found > 1:

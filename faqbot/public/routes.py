@@ -191,24 +191,27 @@ def api_search():
         pieces += [
             "," if number else "", _entry_json_open(faq, hit.entry, entry_url),
             ',"score":', float.__repr__(hit.score),  # what json.dumps writes for a finite float
-            ',"question_html":', _json_string(hit.question_html),  # extra, for the live search: escaped excerpts
-            ',"snippet_html":', _json_string(hit.snippet_html), "}",
+            _excerpts_json(hit.question_html, hit.snippet_html),  # extra, for the live search: escaped excerpts
         ]
     pieces.append("]}")
     return current_app.response_class("".join(pieces), mimetype="application/json")
 
 
 _ENTRY_JSON: dict[tuple[str, str, str], str] = {}
-_JSON_STRINGS: dict[str, str] = {}
+_EXCERPTS_JSON: dict[tuple[str, str], str] = {}
 
 
-def _json_string(text: str) -> str:
-    """json.dumps of a string, kept for the excerpts that come back query after query."""
-    cached = _JSON_STRINGS.get(text)
+def _excerpts_json(question_html: str, snippet_html: str) -> str:
+    """The hit's "question_html" and "snippet_html" members and its closing brace, kept for the excerpts that come
+    back query after query."""
+    key = (question_html, snippet_html)
+    cached = _EXCERPTS_JSON.get(key)
     if cached is None:
-        if len(_JSON_STRINGS) > 20_000:
-            _JSON_STRINGS.clear()
-        cached = _JSON_STRINGS[text] = json.dumps(text)
+        if len(_EXCERPTS_JSON) > 20_000:
+            _EXCERPTS_JSON.clear()
+        cached = _EXCERPTS_JSON[key] = (
+            ',"question_html":' + json.dumps(question_html) + ',"snippet_html":' + json.dumps(snippet_html) + "}"
+        )
     return cached
 
 
