@@ -673,6 +673,21 @@ def test_phrasing_precision_reads_what_each_phrasing_says(real_service):
     assert tables.phrasing_precisions(np.asarray([0]), tokens)[0] == 1.0
 
 
+def test_coverage_past_the_presence_bits_ranks_the_same(real_service, monkeypatch):
+    """A query's unit terms each get a presence bit (52 fit a float exactly); terms past them are looked up one by
+    one: with only two bits, every query ranks exactly as with all of them."""
+    queries = ["remboursement carte bleue", "j'ai perdu mon permis et je ne retrouve plus ma lettre 48N",
+               "Bonjour, ma fille a son permis depuis peu et elle a reçu une lettre recommandée. Est-ce qu'elle doit "
+               "faire un stage ?", "annulation du stage par le centre"]
+    for query in queries:
+        _corrected, weights, units, plan = real_service._read(query)
+        monkeypatch.setattr(service_module, "PRESENCE_BITS", 2)
+        narrow = real_service._plan(weights, units)
+        monkeypatch.undo()
+        assert narrow.overflow and not plan.overflow, query
+        assert real_service._ranked(weights, units, 10, narrow) == real_service._ranked(weights, units, 10, plan)
+
+
 def test_a_warm_service_answers_exactly_like_a_cold_one(real_service, tmp_path):
     """The per-version caches (query readings, idf, marked excerpts, decoded details) never change an answer:
     queries run in another order on a service whose caches are full give what a fresh service gives."""

@@ -45,7 +45,7 @@ MARKED_CACHE = 20_000
 IDF_CACHE = 50_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
     entry: Entry
     score: float
@@ -79,8 +79,7 @@ class QueryPlan:
     passage_weights: np.ndarray
     presence_bits: np.ndarray | None  # per entry slice: its term's bit (2**k; 0.0 for a term coverage ignores)
     units: tuple[tuple[int, tuple[str, ...], float], ...]  # per unit: its terms' bits, terms past the bits, weight
-    unit_masks: np.ndarray  # int64: each unit's bits
-    unit_weights: np.ndarray  # each unit's weight × idf
+    overflow: bool  # whether a unit has terms past the presence bits
     coverage_total: float
     phrase_tokens: np.ndarray  # the query terms' token numbers in the phrasings, sorted
     terms: frozenset[str]  # the weighted terms (what the excerpts mark)
@@ -319,8 +318,7 @@ class SearchService:
             passage_weights=np.asarray([weights[term] for term, _span in passages], dtype=np.float64),
             presence_bits=np.asarray(bits, dtype=np.float64) if bit_of else None,
             units=tuple(plan_units),
-            unit_masks=np.asarray([mask for mask, _others, _weight in plan_units], dtype=np.int64),
-            unit_weights=np.asarray([weight for _mask, _others, weight in plan_units], dtype=np.float64),
+            overflow=any(others for _mask, others, _weight in plan_units),
             coverage_total=sum(weight for _mask, _others, weight in plan_units) or 1.0,
             phrase_tokens=np.asarray(phrase_tokens, dtype=tables.phrase_keys.dtype),
             terms=frozenset(weights),
@@ -377,14 +375,28 @@ class SearchService:
             return []
         if plan.units:
             present = (np.bincount(docs, weights=plan.presence_bits.repeat(lengths), minlength=count)[candidates]
-                       .astype(np.int64) if plan.presence_bits is not None else np.zeros(len(candidates), np.int64))
-            # Unit by unit: does the entry hold its term or a concept; weighted and added unit after unit from 0.0
-            # (a running sum down the units).
-            held = (present & plan.unit_masks[:, None]) != 0
-            for row, (_mask, others, _weight) in enumerate(plan.units):
-                for token in others:
-                    held[row] |= tables.holds(token, candidates)
-            covered = np.cumsum(plan.unit_weights[:, None] * held, axis=0)[-1]
+                       .astype(np.int64).tolist() if plan.presence_bits is not None else [0] * len(candidates))
+            # Per unit, the candidates holding its term or a concept (looked up per term past the presence bits).
+            held_by_unit = [
+                [bits & mask != 0 for bits in present] if not others else
+                (np.asarray([bits & mask != 0 for bits in present])
+                 | np.logical_or.reduce([tables.holds(token, candidates) for token in others])).tolist()
+                for mask, others, _weight in plan.units
+            ] if plan.overflow else None
+            # Each unit's weight added unit after unit from 0.0, when the entry holds it.
+            coverage = []
+            for position, bits in enumerate(present):
+                total = 0.0
+                if held_by_unit is None:
+                    for mask, _others, weight in plan.units:
+                        if bits & mask:
+                            total += weight
+                else:
+                    for (_mask, _others, weight), held in zip(plan.units, held_by_unit):
+                        if held[position]:
+                            total += weight
+                coverage.append(total)
+            covered = np.asarray(coverage)
         else:
             covered = np.zeros(len(candidates))
         # Re-rank: the precision factor lies in [1 - PRECISION_WEIGHT, 1] (a phrasing's said words add up to at
