@@ -667,7 +667,8 @@ def test_phrasing_precision_reads_what_each_phrasing_says(real_service):
     assert checked > 50  # the queries do reach many phrasings
     # Every word said: the share is exactly 1 (the same words added in the same order as the total).
     entry = service._entries[0]
-    every_term = frozenset(t for text in (entry.question, *entry.variants) for t, _g in analysis.analyze_units(text, mode="index"))
+    every_term = frozenset(term for text in (entry.question, *entry.variants)
+                           for term, _groups in analysis.analyze_units(text, mode="index"))
     tokens = np.asarray(sorted(tables.phrase_tokens[t] for t in every_term if t in tables.phrase_tokens),
                         dtype=tables.phrase_keys.dtype)
     assert tables.phrasing_precisions(np.asarray([0]), tokens)[0] == 1.0

@@ -2,8 +2,9 @@
 
 Everything derived from the FAQ comes precomputed with the index (see tables.py): a service starts by loading one
 file. A query is corrected and analysed once (cached), its terms' posting lists are summed as arrays (entries by
-BM25F, answer sentences by BM25), the best candidates are re-ranked by how much of the question they cover, and
-only the returned entries get an excerpt: the answer sentence that best matches the question.
+BM25F, answer sentences by BM25), the best candidates are re-ranked by how much of the question they cover and by the
+precision of their best phrasing (all candidates at once, from the build's phrasing arrays), and only the returned
+entries get an excerpt: the answer sentence that best matches the question.
 """
 from __future__ import annotations
 
@@ -248,7 +249,9 @@ class SearchService:
         spans = [(s, e) for t, s, e in detail.question_spans if t in wanted]
         return _mark(self._entries[docnum].question, spans, None), _snippet(detail, wanted, passage)
 
-    def _read(self, query: str) -> tuple[str | None, dict[str, float], dict[str, tuple[frozenset[str], float]], QueryPlan | None]:
+    def _read(
+        self, query: str
+    ) -> tuple[str | None, dict[str, float], dict[str, tuple[frozenset[str], float]], QueryPlan | None]:
         """(corrected text, term weights, units, plan) of a cleaned query: a pure function of the text on this
         content version, cached like the corrections (visitors repeat the same questions)."""
         cached = self._readings.get(query)
@@ -376,15 +379,15 @@ class SearchService:
         if plan.units:
             present = (np.bincount(docs, weights=plan.presence_bits.repeat(lengths), minlength=count)[candidates]
                        .astype(np.int64).tolist() if plan.presence_bits is not None else [0] * len(candidates))
-            # Per unit, the candidates holding its term or a concept (looked up per term past the presence bits).
-            held_by_unit = [
-                [bits & mask != 0 for bits in present] if not others else
-                (np.asarray([bits & mask != 0 for bits in present])
-                 | np.logical_or.reduce([tables.holds(token, candidates) for token in others])).tolist()
-                for mask, others, _weight in plan.units
-            ] if plan.overflow else None
-            # Each unit's weight added unit after unit from 0.0, when the entry holds it.
-            coverage = []
+            held_by_unit = None
+            if plan.overflow:  # a unit with terms past the presence bits: those looked up one by one
+                held_by_unit = [[bits & mask != 0 for bits in present] for mask, _others, _weight in plan.units]
+                for held, (_mask, others, _weight) in zip(held_by_unit, plan.units):
+                    for token in others:
+                        for position, found in enumerate(tables.holds(token, candidates).tolist()):
+                            held[position] = held[position] or found
+            # Each unit's weight added unit after unit from 0.0, when the entry holds its term or a concept.
+            sums = []
             for position, bits in enumerate(present):
                 total = 0.0
                 if held_by_unit is None:
@@ -395,8 +398,8 @@ class SearchService:
                     for (_mask, _others, weight), held in zip(plan.units, held_by_unit):
                         if held[position]:
                             total += weight
-                coverage.append(total)
-            covered = np.asarray(coverage)
+                sums.append(total)
+            covered = np.asarray(sums)
         else:
             covered = np.zeros(len(candidates))
         # Re-rank: the precision factor lies in [1 - PRECISION_WEIGHT, 1] (a phrasing's said words add up to at
@@ -436,7 +439,8 @@ class SearchService:
         docs, scores = tables.passage_docs, tables.passage_scores
         return np.bincount(
             np.concatenate([docs[a:b] for a, b in slices]),
-            weights=np.concatenate([scores[a:b] for a, b in slices]) * plan.passage_weights.repeat(plan.passage_lengths),
+            weights=np.concatenate([scores[a:b] for a, b in slices])
+            * plan.passage_weights.repeat(plan.passage_lengths),
             minlength=tables.passage_count,
         )
 

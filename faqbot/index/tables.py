@@ -153,7 +153,8 @@ class SearchTables:
     def phrasing_precisions(self, docnums: np.ndarray, tokens: np.ndarray) -> np.ndarray:
         """For each entry number, the best share (by idf) of one of its phrasings that the query says: the idfs of
         the words said (by their term or a concept; a word said twice counts once) summed in the phrasing's word
-        order, over the phrasing's total. `tokens`: the query's token numbers (`phrase_tokens`), sorted, unique, of the keys' type."""
+        order, over the phrasing's total. `tokens`: the query's token numbers (`phrase_tokens`), sorted, unique,
+        of the keys' type."""
         best = np.zeros(len(docnums))
         if not len(tokens) or not len(docnums) or not len(self.phrase_keys):
             return best
