@@ -57,7 +57,7 @@ def test_visitor_text_is_kept_as_typed_in_form_values(client):
 
 def test_entry_title_and_question_keep_their_mark_with_the_word(client):
     html = client.get("/faq/contact-service-client").get_data(as_text=True)
-    assert f"téléphone{NNBSP}?</h1>" in html and f"aidé{NNBSP}?" in html
+    assert f"ProStagesPermis{NNBSP}?</h1>" in html and f"aidé{NNBSP}?" in html
 
 
 # --- Public pages -------------------------------------------------------------------------------------------
