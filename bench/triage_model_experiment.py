@@ -37,7 +37,7 @@ def external_sets() -> dict[str, list[tuple[str, str]]]:
 
     sets["tests"] = list(MESSAGES)
     for name in ("triage-dev", "triage-dev-2"):
-        path = ROOT.parent.parent / "shared" / "eval" / f"{name}.yaml"
+        path = ROOT.parent / "shared" / "eval" / f"{name}.yaml"  # ../shared beside the checkout
         sets[name] = [(c["reason"], c["message"]) for c in yaml.safe_load(path.read_text())]
     return sets
 
