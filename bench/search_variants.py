@@ -3,7 +3,7 @@ times (each copy behind its own prefix, "Bonjour, ", "Question : "…), `SearchS
 dev questions, the median of each question's best of --passes (what a busy machine disturbs least).
 
     .venv/bin/python bench/search_variants.py [--factors 1 2 4 8] [--passes 20]
-    PYTHONPATH=/path/to/other/checkout .venv/bin/python /path/to/other/checkout/bench/search_variants.py   # before
+    PYTHONPATH=/path/to/other/checkout .venv/bin/python bench/search_variants.py   # its faqbot on this FAQ
 
 Prints the machine's calibration and load average with the figures.
 """
