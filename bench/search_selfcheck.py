@@ -46,6 +46,7 @@ def main() -> int:
         for entry in data["entries"]
         for position, _variant in enumerate(entry.get("variants") or [])
     }
+    hidden_entries = {entry["id"] for entry in data["entries"] if entry.get("hidden")}  # never served: not searched for
     results = []
     for fold in range(args.folds):
         copy = yaml.safe_load(source.read_text(encoding="utf-8"))
@@ -55,7 +56,8 @@ def main() -> int:
             kept = []
             for position, variant in enumerate(variants):
                 if fold_of[(entry["id"], position)] == fold:
-                    hidden.append((entry["id"], variant))
+                    if entry["id"] not in hidden_entries:
+                        hidden.append((entry["id"], variant))
                 else:
                     kept.append(variant)
             if variants:

@@ -780,7 +780,7 @@ def _bench_cases():
 # Cases of bench/search_cases.py whose first result is not among their answers today (ranked 2nd or 3rd):
 # pinned too, so that a change which fixes one shows here and is recorded.
 KNOWN_MISSES = {
-    "heldout": 4, "heldout2": 1, "heldout3": 2,
+    "heldout": 5, "heldout2": 1, "heldout3": 2,
 }
 # Round 3 (1,228 visitor variants written from the answers, 8 same-question merges) traded 4 of these team-written
 # cases (2 → 5 and 1 → 2 answered second) for +0.07 on the blind development sets (round 3 dev: 0.76 → 0.84; large
@@ -788,7 +788,9 @@ KNOWN_MISSES = {
 # answered second, one heldout case 4th) for large dev 0.787 → 0.813: see bench/RESULTS-search.md. Round 6
 # (contrastive variants for the sibling pairs that self-retrieval confuses, fact questions) won back three of them
 # (heldout 5 → 3, heldout3 3 → 2); its 12 merges of entries answering one question gave one back (heldout 3 → 4:
-# « y a t il un controle a la fin » now finds the merged « dossier » entry first) for large dev 0.827 → 0.847.
+# « y a t il un controle a la fin » now finds the merged « dossier » entry first) for large dev 0.827 → 0.847; its
+# second contrastive pass one more (4 → 5, as at the start of round 6: « pk je recois rien apres mon inscription »
+# finds the entry on an inscription cancelled just after booking first), blind development sets unchanged.
 # Cases whose answer is not even in the top 3: heldout2's « d'autres formations que la recup de points », since the
 # curators rewrote that entry's question (« Le stage que je cherche n'est pas proposé sur votre site »).
 KNOWN_OUTSIDE_TOP3 = {"heldout": 1, "heldout2": 1, "heldout3": 0}
