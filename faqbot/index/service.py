@@ -42,7 +42,8 @@ RERANK_DEPTH = 30
 COVERAGE_POWER = 1.0
 PRECISION_WEIGHT = 0.5
 CORRECTION_CACHE = 4096
-MARKED_CACHE = 20_000
+MARKED_CACHE = 20_000  # (entry, sentence) pairs whose terms and marked texts are kept
+MARKED_PER_EXCERPT = 64  # marked texts kept per (entry, sentence): one per set of terms matched
 IDF_CACHE = 50_000
 
 
@@ -138,10 +139,9 @@ class SearchService:
         self._corrections: dict[str, Correction] = {}
         self._readings: dict[str, tuple] = {}
         self._idfs: dict[str, float] = {}
-        # (entry number, sentence) -> the terms of the question and of the excerpt from that sentence
-        self._excerpts: dict[tuple[int, int], tuple[frozenset[str], frozenset[str]]] = {}
-        # (entry number, sentence, terms matched in the question, in the excerpt) -> escaped, marked texts
-        self._marked: dict[tuple, tuple[str, str]] = {}
+        # (entry number, sentence) -> the terms of the question and of the excerpt from that sentence, and the
+        # escaped, marked texts by the terms of each the query matches
+        self._excerpts: dict[tuple[int, int], tuple[frozenset[str], frozenset[str], dict]] = {}
         self._unknown_idf = float(np.log(1 + max(1, self.tables.entry_count)))
         self._local = threading.local()
         self._searchers: list = []
@@ -223,24 +223,25 @@ class SearchService:
             return SearchOutcome(query=query, corrected_query=corrected)
         wanted = plan.terms
         hits = []
-        excerpts, marked = self._excerpts, self._marked
-        if len(marked) >= MARKED_CACHE:
-            marked.clear()
+        excerpts, entries = self._excerpts, self._entries
+        if len(excerpts) >= MARKED_CACHE:
             excerpts.clear()
         for docnum, score, passage in self._ranked(weights, units, limit, plan):
             if passage is None:
                 passage = _best_sentence(self.tables.detail(docnum), wanted)
-            terms = excerpts.get((docnum, passage))
-            if terms is None:
-                terms = excerpts[(docnum, passage)] = _excerpt_terms(self.tables.detail(docnum), passage)
             # The escaped, marked question and excerpt depend only on the entry, the sentence and which of their
             # terms the query matches: kept, since the same entries come back for many queries.
-            key = (docnum, passage, terms[0] & wanted, terms[1] & wanted)
-            texts = marked.get(key)
+            excerpt = excerpts.get((docnum, passage))
+            if excerpt is None:
+                excerpt = excerpts[(docnum, passage)] = (*_excerpt_terms(self.tables.detail(docnum), passage), {})
+            question_terms, excerpt_terms, marked = excerpt
+            matched = (question_terms & wanted, excerpt_terms & wanted)
+            texts = marked.get(matched)
             if texts is None:
-                texts = marked[key] = self._marked_texts(docnum, passage, wanted)
-            hits.append(Hit(entry=self._entries[docnum], score=round(score, 4), snippet_html=texts[1],
-                            question_html=texts[0]))
+                if len(marked) >= MARKED_PER_EXCERPT:
+                    marked.clear()
+                texts = marked[matched] = self._marked_texts(docnum, passage, wanted)
+            hits.append(Hit(entries[docnum], round(score, 4), texts[1], texts[0]))
         return SearchOutcome(query=query, corrected_query=corrected, hits=hits, terms=tuple(weights))
 
     def _marked_texts(self, docnum: int, passage: int, wanted: frozenset[str]) -> tuple[str, str]:
