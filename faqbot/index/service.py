@@ -72,11 +72,15 @@ class QueryPlan:
     """What scoring one query reading takes from this content version's tables, worked out once per reading (no
     result in it: sizes are those of the query, not of the postings)."""
 
-    entry_slices: tuple[tuple[int, int], ...]  # entry postings: the weighted terms' (scored), then the other units'
-    entry_lengths: list[int]  # of each slice
+    # Views of the (memory-mapped) postings, which keep no copy: the entries' of the weighted terms (scored), then of
+    # the other unit terms; the passages' of the weighted terms.
+    entry_docs: tuple[np.ndarray, ...]
+    entry_scores: tuple[np.ndarray, ...]  # the scored ones
+    entry_lengths: list[int]  # of each entry postings list
     entry_weights: np.ndarray  # weight of each scored slice
     scored_postings: int  # how many postings the scored slices hold
-    passage_slices: tuple[tuple[int, int], ...]
+    passage_docs: tuple[np.ndarray, ...]
+    passage_scores: tuple[np.ndarray, ...]
     passage_lengths: list[int]
     passage_weights: np.ndarray
     presence_bits: np.ndarray | None  # per entry slice: its term's bit (2**k; 0.0 for a term coverage ignores)
@@ -313,11 +317,13 @@ class SearchService:
                 bits.append(float(1 << bit))
         phrase_tokens = sorted({tables.phrase_tokens[term] for term in weights if term in tables.phrase_tokens})
         return QueryPlan(
-            entry_slices=tuple(slices),
+            entry_docs=tuple(tables.post_docs[a:b] for a, b in slices),
+            entry_scores=tuple(tables.post_scores[a:b] for _term, (a, b) in scored),
             entry_lengths=[b - a for a, b in slices],
             entry_weights=np.asarray([weights[term] for term, _span in scored], dtype=np.float64),
             scored_postings=sum(b - a for _term, (a, b) in scored),
-            passage_slices=tuple(span for _term, span in passages),
+            passage_docs=tuple(tables.passage_docs[a:b] for _term, (a, b) in passages),
+            passage_scores=tuple(tables.passage_scores[a:b] for _term, (a, b) in passages),
             passage_lengths=[b - a for _term, (a, b) in passages],
             passage_weights=np.asarray([weights[term] for term, _span in passages], dtype=np.float64),
             presence_bits=np.asarray(bits, dtype=np.float64) if bit_of else None,
@@ -356,16 +362,13 @@ class SearchService:
         tables = self.tables
         # Entry postings concatenated once: weighted and summed per entry (term after term, from 0.0, in one
         # bincount), and each unit term's presence bit summed per entry (distinct powers of two: exact).
-        slices, lengths, scored = plan.entry_slices, plan.entry_lengths, len(plan.entry_weights)
-        post_docs = tables.post_docs
-        docs = np.concatenate([post_docs[a:b] for a, b in slices]) if slices else np.zeros(0, dtype=np.int32)
+        lengths, scored = plan.entry_lengths, len(plan.entry_weights)
+        docs = np.concatenate(plan.entry_docs) if plan.entry_docs else np.zeros(0, dtype=np.int32)
         count = tables.entry_count
         if scored:
-            post_scores = tables.post_scores
             entry_scores = np.bincount(
                 docs[: plan.scored_postings],
-                weights=np.concatenate([post_scores[a:b] for a, b in slices[:scored]])
-                * plan.entry_weights.repeat(lengths[:scored]),
+                weights=np.concatenate(plan.entry_scores) * plan.entry_weights.repeat(lengths[:scored]),
                 minlength=count,
             )
         else:
@@ -433,16 +436,12 @@ class SearchService:
 
     def _passage_scores_of(self, plan: QueryPlan) -> np.ndarray:
         """Each passage's sum of weight × BM25 over the query's terms (as `_passage_scores`)."""
-        tables = self.tables
-        slices = plan.passage_slices
-        if not slices:
-            return np.zeros(tables.passage_count)
-        docs, scores = tables.passage_docs, tables.passage_scores
+        if not plan.passage_docs:
+            return np.zeros(self.tables.passage_count)
         return np.bincount(
-            np.concatenate([docs[a:b] for a, b in slices]),
-            weights=np.concatenate([scores[a:b] for a, b in slices])
-            * plan.passage_weights.repeat(plan.passage_lengths),
-            minlength=tables.passage_count,
+            np.concatenate(plan.passage_docs),
+            weights=np.concatenate(plan.passage_scores) * plan.passage_weights.repeat(plan.passage_lengths),
+            minlength=self.tables.passage_count,
         )
 
     def _question_precision(self, docnum: int, query_terms: set[str]) -> float:
