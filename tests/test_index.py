@@ -820,3 +820,29 @@ def test_the_euro_sign_is_an_amount_word():
     assert analysis.analyze("un stage à 3 €") == analysis.analyze("un stage à 3 euros")
     spans = analysis.analyze_with_spans("à 3 € près", mode="query")
     assert ("euro", 4, 5) in spans
+
+
+def test_a_worker_keeps_only_a_few_variants_in_memory_and_reads_the_rest_when_needed(real_service):
+    """Issue 13, memory at scale: the FAQ a worker unpickles keeps KEPT_VARIANTS variants per entry (what `related`
+    reads); everything that needs them all — the build, the Whoosh reference, a staff duplicate check — reads the
+    full lists through `variants_of`, and a light copy derives exactly the tables of the full one."""
+    import numpy as np
+
+    from faqbot.index import tables
+    from faqbot.index.build import KEPT_VARIANTS, VARIANTS_FILE, load_saved_faq, save_faq
+
+    faq = real_service.faq
+    save_faq(faq, real_service.folder)
+    light = load_saved_faq(real_service.folder.parent, faq.digest)
+    assert light is not None and light.variants_file == str(real_service.folder / VARIANTS_FILE)
+    assert sum(len(e.variants) for e in light.entries) < sum(len(e.variants) for e in faq.entries) / 4
+    for full_entry, light_entry in zip(faq.all_entries, light.all_entries):
+        assert light_entry.variants == full_entry.variants[:KEPT_VARIANTS]
+        assert light.variants_of(light_entry) == full_entry.variants
+    full_tables, light_tables = tables.derive(faq), tables.derive(light)
+    assert light_tables.term_slices == full_tables.term_slices
+    for name in tables.ARRAYS:
+        assert np.array_equal(getattr(light_tables, name), getattr(full_tables, name)), name
+    # The related entries read the kept variants: the same as from the full FAQ.
+    entry = faq.by_id["changer-date-stage"]
+    assert [e.id for e in real_service.related(entry)] == [e.id for e in real_service.related(light.by_id[entry.id])]

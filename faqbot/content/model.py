@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -101,6 +102,23 @@ class Faq:
     snippets: dict[str, Snippet] = field(default_factory=dict)
     digest: str = ""  # sha256 of the source file (and overlay version): the search index rebuilds when it changes
     hidden: tuple[Entry, ...] = ()
+    # Set on a FAQ a worker unpickled from its index build: there each entry keeps only its first variants (what
+    # `related()` reads) and the full lists wait in this file until something needs them (`variants_of`).
+    variants_file: str | None = field(default=None, compare=False, repr=False)
+
+    def variants_of(self, entry: Entry) -> tuple[str, ...]:
+        """All the variants of an entry of this FAQ (read from `variants_file` when the entries were saved light)."""
+        if self.variants_file is None:
+            return entry.variants
+        return self._saved_variants.get(entry.id, entry.variants)
+
+    @cached_property
+    def _saved_variants(self) -> dict[str, tuple[str, ...]]:
+        try:
+            with open(self.variants_file, "rb") as handle:
+                return pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError):  # the build was removed: the kept variants only
+            return {}
 
     def served_entries(self) -> tuple[Entry, ...]:
         """The entries that may be served (search index, entry pages, categories, canned replies, API)."""

@@ -166,7 +166,7 @@ def propose_variant(
         raise ContentError(f"Entrée inconnue : {entry_id}.")
     folded = fold(text)
     for other in faq.all_entries:
-        if folded in {fold(v) for v in other.variants} | {fold(other.question)}:
+        if folded in {fold(v) for v in faq.variants_of(other)} | {fold(other.question)}:
             raise ContentError(f"Cette formulation est déjà une variante de « {other.question} ».")
     pending = session.scalar(
         select(ContentChange).where(ContentChange.kind == "variant", ContentChange.status.in_(("proposed", "accepted")), ContentChange.entry_id == entry.id)

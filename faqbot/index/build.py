@@ -34,7 +34,11 @@ from . import analysis, tables
 
 READY_FILE = "READY"
 FAQ_FILE = "faq.pickle"
-FAQ_PICKLE_VERSION = 1
+VARIANTS_FILE = "variants.pickle"
+FAQ_PICKLE_VERSION = 2
+# A worker's copy of the FAQ keeps this many variants per entry (`related()` reads them); the full lists — 65 MB of
+# Python strings in a worker at 100× today's FAQ — stay in VARIANTS_FILE, read only when something needs them.
+KEPT_VARIANTS = 3
 WHOOSH_DIR = "whoosh"
 # Old builds are removed once this old, so a worker still on the previous content can finish its requests.
 KEEP_OLD_SECONDS = 3600
@@ -115,16 +119,23 @@ def _write_index(faq: Faq, folder: Path) -> None:
 
 
 def save_faq(faq: Faq, folder: Path, links: Mapping[str, str] | None = None) -> None:
-    """The parsed FAQ next to its tables: a worker unpickles it in a fraction of the YAML's parse time and memory."""
-    clean = dataclasses.replace(  # without the properties cached by the build (answer_plain…): loaded on demand
-        faq, entries=tuple(dataclasses.replace(e) for e in faq.entries),
-        hidden=tuple(dataclasses.replace(e) for e in faq.hidden),
+    """The parsed FAQ next to its tables: a worker unpickles it in a fraction of the YAML's parse time and memory.
+
+    Light: each entry keeps its first KEPT_VARIANTS variants, the full lists go to VARIANTS_FILE (written first, so
+    a FAQ file never points at variants that are not there yet)."""
+    def light(entry):  # without the properties cached by the build (answer_plain…): loaded on demand
+        return dataclasses.replace(entry, variants=entry.variants[:KEPT_VARIANTS])
+
+    variants = {entry.id: faq.variants_of(entry) for entry in faq.all_entries}
+    clean = dataclasses.replace(
+        faq, entries=tuple(light(e) for e in faq.entries), hidden=tuple(light(e) for e in faq.hidden), variants_file=None,
     )
-    temporary = folder / f".{FAQ_FILE}.{uuid.uuid4().hex}"
-    with open(temporary, "wb") as handle:
-        pickle.dump((FAQ_PICKLE_VERSION, _parser_hash(), dict(links or {}), clean), handle,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, folder / FAQ_FILE)
+    for name, value in ((VARIANTS_FILE, variants),
+                        (FAQ_FILE, (FAQ_PICKLE_VERSION, _parser_hash(), dict(links or {}), clean))):
+        temporary = folder / f".{name}.{uuid.uuid4().hex}"
+        with open(temporary, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, folder / name)
 
 
 def load_saved_faq(index_dir: Path, digest: str, links: Mapping[str, str] | None = None) -> Faq | None:
@@ -136,9 +147,9 @@ def load_saved_faq(index_dir: Path, digest: str, links: Mapping[str, str] | None
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
         return None
     if (version != FAQ_PICKLE_VERSION or parser != _parser_hash() or saved_links != dict(links or {})
-            or not isinstance(faq, Faq) or faq.digest != digest):
+            or not isinstance(faq, Faq) or faq.digest != digest or not (path.parent / VARIANTS_FILE).exists()):
         return None
-    return faq
+    return dataclasses.replace(faq, variants_file=str(path.parent / VARIANTS_FILE))
 
 
 @lru_cache(maxsize=None)
@@ -160,7 +171,7 @@ def reference_index(faq: Faq, folder: Path):
                     ix = whoosh_index.create_in(str(staging), make_schema())
                     writer = ix.writer()
                     for entry in faq.entries:
-                        writer.add_document(id=entry.id, **tables.entry_fields(faq, entry))
+                        writer.add_document(id=entry.id, **tables.entry_fields(faq, entry))  # all its variants
                     writer.commit()
                     ix.close()
 
