@@ -846,3 +846,25 @@ def test_a_worker_keeps_only_a_few_variants_in_memory_and_reads_the_rest_when_ne
     # The related entries read the kept variants: the same as from the full FAQ.
     entry = faq.by_id["changer-date-stage"]
     assert [e.id for e in real_service.related(entry)] == [e.id for e in real_service.related(light.by_id[entry.id])]
+
+
+def test_an_index_is_never_built_from_the_kept_variants_alone(real_service, tmp_path):
+    """If a light FAQ's variants file is gone, a duplicate check falls back to the kept variants, but a build
+    refuses (it would index 3 variants per entry and serve worse results without a word)."""
+    import shutil
+
+    from faqbot.index import tables
+    from faqbot.index.build import FAQ_FILE, VARIANTS_FILE, load_saved_faq, save_faq
+
+    faq = real_service.faq
+    copy = tmp_path / real_service.folder.name
+    copy.mkdir()
+    save_faq(faq, copy)
+    light = load_saved_faq(tmp_path, faq.digest)
+    (copy / VARIANTS_FILE).unlink()
+    entry = light.entries[0]
+    assert light.variants_of(entry) == entry.variants  # the kept ones
+    with pytest.raises(ValueError):
+        tables.derive(light)
+    shutil.rmtree(copy)
+    assert load_saved_faq(tmp_path, faq.digest) is None and not (copy / FAQ_FILE).exists()

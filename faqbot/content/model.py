@@ -106,19 +106,26 @@ class Faq:
     # `related()` reads) and the full lists wait in this file until something needs them (`variants_of`).
     variants_file: str | None = field(default=None, compare=False, repr=False)
 
-    def variants_of(self, entry: Entry) -> tuple[str, ...]:
-        """All the variants of an entry of this FAQ (read from `variants_file` when the entries were saved light)."""
+    def variants_of(self, entry: Entry, strict: bool = False) -> tuple[str, ...]:
+        """All the variants of an entry of this FAQ (read from `variants_file` when the entries were saved light).
+        If that file is gone (its build removed), the kept variants — unless `strict`: an index is never built from
+        them (ValueError)."""
         if self.variants_file is None:
             return entry.variants
-        return self._saved_variants.get(entry.id, entry.variants)
+        saved = self._saved_variants
+        if saved is None:
+            if strict:
+                raise ValueError(f"{self.variants_file} est illisible : relire la FAQ depuis son fichier.")
+            return entry.variants
+        return saved.get(entry.id, entry.variants)
 
     @cached_property
-    def _saved_variants(self) -> dict[str, tuple[str, ...]]:
+    def _saved_variants(self) -> dict[str, tuple[str, ...]] | None:
         try:
             with open(self.variants_file, "rb") as handle:
                 return pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError):  # the build was removed: the kept variants only
-            return {}
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return None
 
     def served_entries(self) -> tuple[Entry, ...]:
         """The entries that may be served (search index, entry pages, categories, canned replies, API)."""

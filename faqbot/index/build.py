@@ -126,9 +126,10 @@ def save_faq(faq: Faq, folder: Path, links: Mapping[str, str] | None = None) -> 
     def light(entry):  # without the properties cached by the build (answer_plain…): loaded on demand
         return dataclasses.replace(entry, variants=entry.variants[:KEPT_VARIANTS])
 
-    variants = {entry.id: faq.variants_of(entry) for entry in faq.all_entries}
+    variants = {entry.id: faq.variants_of(entry, strict=True) for entry in faq.all_entries}
     clean = dataclasses.replace(
-        faq, entries=tuple(light(e) for e in faq.entries), hidden=tuple(light(e) for e in faq.hidden), variants_file=None,
+        faq, entries=tuple(light(e) for e in faq.entries), hidden=tuple(light(e) for e in faq.hidden),
+        variants_file=None,
     )
     for name, value in ((VARIANTS_FILE, variants),
                         (FAQ_FILE, (FAQ_PICKLE_VERSION, _parser_hash(), dict(links or {}), clean))):

@@ -69,7 +69,7 @@ def entry_fields(faq: Faq, entry) -> dict[str, str]:
     tags = list(entry.tags) + ([category.label] if category else [])
     return {
         "question": entry.question,
-        "variants": "\n".join(faq.variants_of(entry)),
+        "variants": "\n".join(faq.variants_of(entry, strict=True)),
         "tags": "\n".join(tags),
         "answer": entry.answer_plain,
     }
@@ -291,7 +291,8 @@ def derive(faq: Faq) -> SearchTables:
         for name in ("variants", "tags", "answer"):
             statistics[name].add(docnum, analysis.index_tokens(fields[name]))
         question_spans.append(tuple((term, start, end) for term, _b, _f, _p, start, end in question))
-        phrasings.append([units_of(entry.question, question), *(units_of(text) for text in faq.variants_of(entry))])
+        variants = faq.variants_of(entry, strict=True)
+        phrasings.append([units_of(entry.question, question), *(units_of(text) for text in variants)])
         # Passages: the answer's sentences.
         sentences = tuple((text, spans_of(text)) for text in split_sentences(entry.answer_plain))
         sentences_by_doc.append(sentences or (("", ()),))  # every entry owns at least one passage
