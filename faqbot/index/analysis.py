@@ -388,11 +388,16 @@ class SynonymFilter(Filter):
         vetoes = _matches(words, _NEGATIVE_TABLE) if _NEGATIVE_TABLE else []
         extras: dict[int, list[Token]] = {}
         accepted: list[tuple[int, int, str]] = []
+        taken: dict[str, list[tuple[int, int]]] = {}  # each concept's vetoed and accepted spans so far
+        for first, last, concept in vetoes:
+            taken.setdefault(concept, []).append((first, last))
         # Longest forms first; a concept is read once over overlapping forms ("annuler" in "annuler mon stage").
         for first, last, concept in sorted(_matches(words, _SYNONYM_TABLE), key=lambda m: (m[0] - m[1], m[0])):
-            if any(c == concept and a <= last and first <= b for a, b, c in (*vetoes, *accepted)):
+            spans = taken.setdefault(concept, [])
+            if any(a <= last and first <= b for a, b in spans):
                 continue
             accepted.append((first, last, concept))
+            spans.append((first, last))
         # A narrower concept also names the broader ones ("ordonnance pénale" is justice too), once per text span.
         for first, last, concept in list(accepted):
             for broader in THESAURUS.by_id[concept].broader:
