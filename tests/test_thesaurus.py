@@ -170,3 +170,17 @@ def test_forms_found_wrong_on_the_triage_bench_stay_fixed():
     assert "exclusion" in thesaurus.concepts_in("renvoyé du stage par l'animateur")
     assert "retractation" in thesaurus.concepts_in("mon droit de rétraction")
     assert "listepresence" in thesaurus.concepts_in("je ne suis pas sur sa feuille")
+
+
+def test_money_not_taken_is_not_money_taken():
+    """« pas débité », « rien n'a été prélevé »: nothing went through (register again) — the opposite of « débité
+    sans confirmation ». The negative forms of « debit » veto it, and « nondebite » names the situation."""
+    from faqbot.index import analysis
+
+    prefix = analysis.SYNONYM_PREFIX
+    for text in ["je n'ai pas été débité", "rien n'a été prélevé sur mon compte", "aucun débit sur mon relevé"]:
+        terms = analysis.analyze(text)
+        assert prefix + "nondebite" in terms and prefix + "debit" not in terms, (text, terms)
+    for text in ["j'ai été débité mais pas de confirmation", "débité sans confirmation"]:
+        terms = analysis.analyze(text)
+        assert prefix + "debit" in terms and prefix + "nondebite" not in terms, (text, terms)
