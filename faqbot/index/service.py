@@ -20,7 +20,7 @@ import numpy as np
 
 from ..content import Entry, Faq
 from . import analysis, query as query_analysis
-from .build import ensure_index, reference_index
+from .build import KEPT_VARIANTS, ensure_index, reference_index
 from .tables import FIELDS
 from .correct import Correction, Corrector
 from .tables import BM25_B, BM25_K1, FIELD_B, FIELD_BOOSTS, SearchTables
@@ -154,10 +154,13 @@ class SearchService:
 
     # -- scoring -------------------------------------------------------------------------------------------------
     def _entry_scores(self, weights: Mapping[str, float]) -> np.ndarray:
-        return _summed(self.tables.postings, weights, self.tables.entry_count)
+        """Each entry's BM25F score for these term weights (the first stage of `_ranked`)."""
+        plan = self._plan(weights, {})
+        docs = np.concatenate(plan.entry_docs) if plan.entry_docs else np.zeros(0, dtype=np.int32)
+        return _weighted_sums(docs, plan.entry_scores, plan.entry_weights, plan.entry_lengths, self.tables.entry_count)
 
     def _passage_scores(self, weights: Mapping[str, float]) -> np.ndarray:
-        return _summed(self.tables.passage_postings, weights, self.tables.passage_count)
+        return self._passage_scores_of(self._plan(weights, {}))
 
     def _score(self, terms: list[str], limit: int) -> list[tuple[str, float]]:
         """(entry id, BM25F score) of the best entries for these terms: what Whoosh's OR of boosted terms gives."""
@@ -365,14 +368,9 @@ class SearchService:
         lengths, scored = plan.entry_lengths, len(plan.entry_weights)
         docs = np.concatenate(plan.entry_docs) if plan.entry_docs else np.zeros(0, dtype=np.int32)
         count = tables.entry_count
-        if scored:
-            entry_scores = np.bincount(
-                docs[: plan.scored_postings],
-                weights=np.concatenate(plan.entry_scores) * plan.entry_weights.repeat(lengths[:scored]),
-                minlength=count,
-            )
-        else:
-            entry_scores = np.zeros(count)
+        entry_scores = _weighted_sums(
+            docs[: plan.scored_postings], plan.entry_scores, plan.entry_weights, lengths[:scored], count
+        )
         passage_scores = self._passage_scores_of(plan)
         first = tables.first_passage
         best_passage = np.maximum.reduceat(passage_scores, first[:-1]) if len(passage_scores) else passage_scores
@@ -435,13 +433,10 @@ class SearchService:
         ]
 
     def _passage_scores_of(self, plan: QueryPlan) -> np.ndarray:
-        """Each passage's sum of weight × BM25 over the query's terms (as `_passage_scores`)."""
-        if not plan.passage_docs:
-            return np.zeros(self.tables.passage_count)
-        return np.bincount(
-            np.concatenate(plan.passage_docs),
-            weights=np.concatenate(plan.passage_scores) * plan.passage_weights.repeat(plan.passage_lengths),
-            minlength=self.tables.passage_count,
+        """Each passage's sum of weight × BM25 over the query's terms."""
+        docs = np.concatenate(plan.passage_docs) if plan.passage_docs else np.zeros(0, dtype=np.int32)
+        return _weighted_sums(
+            docs, plan.passage_scores, plan.passage_weights, plan.passage_lengths, self.tables.passage_count
         )
 
     def _question_precision(self, docnum: int, query_terms: set[str]) -> float:
@@ -484,7 +479,7 @@ class SearchService:
 
     def related(self, entry: Entry, limit: int = 4) -> list[Entry]:
         """Entries close to this one: its question searched, itself left out; same category first on ties."""
-        text = " ".join([entry.question, *entry.variants[:3], *entry.tags])
+        text = " ".join([entry.question, *entry.variants[:KEPT_VARIANTS], *entry.tags])  # what a light FAQ keeps
         terms = analysis.analyze(text)[:MAX_QUERY_TERMS]
         if not terms:
             return []
@@ -492,18 +487,13 @@ class SearchService:
         return found[:limit]
 
 
-def _summed(postings_of: Callable, weights: Mapping[str, float], size: int) -> np.ndarray:
-    """Each document's sum of weight × score over the terms' posting lists, in one pass: bincount adds the
-    contributions in the order given, i.e. term after term from 0.0, as one `totals[docs] += …` per term did."""
-    docs, contributions = [], []
-    for term, weight in weights.items():
-        postings = postings_of(term)
-        if postings is not None:
-            docs.append(postings[0])
-            contributions.append(weight * postings[1])
-    if not docs:
+def _weighted_sums(docs: np.ndarray, scores: tuple[np.ndarray, ...], weights: np.ndarray, lengths: list[int],
+                   size: int) -> np.ndarray:
+    """Each document's sum of weight × score over the terms' postings (`docs`: their documents, concatenated), in
+    one pass: bincount adds the contributions in the order given, i.e. term after term from 0.0."""
+    if not len(weights):
         return np.zeros(size)
-    return np.bincount(np.concatenate(docs), weights=np.concatenate(contributions), minlength=size)
+    return np.bincount(docs, weights=np.concatenate(scores) * weights.repeat(lengths), minlength=size)
 
 
 def _top(totals: np.ndarray, limit: int) -> np.ndarray:

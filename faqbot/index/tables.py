@@ -134,12 +134,6 @@ class SearchTables:
             return None
         return self.post_docs[span[0]: span[1]], self.post_scores[span[0]: span[1]]
 
-    def passage_postings(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
-        span = self.passage_slices.get(term)
-        if span is None:
-            return None
-        return self.passage_docs[span[0]: span[1]], self.passage_scores[span[0]: span[1]]
-
     def holds(self, term: str, docnums: np.ndarray) -> np.ndarray:
         """For each entry number, whether the entry holds the term (in any field)."""
         span = self.term_slices.get(term)
