@@ -834,7 +834,7 @@ def test_a_worker_keeps_only_a_few_variants_in_memory_and_reads_the_rest_when_ne
     faq = real_service.faq
     save_faq(faq, real_service.folder)
     light = load_saved_faq(real_service.folder.parent, faq.digest)
-    assert light is not None and light.variants_file == str(real_service.folder / VARIANTS_FILE)
+    assert light is not None and light.variants_loader.args == (real_service.folder / VARIANTS_FILE,)
     assert sum(len(e.variants) for e in light.entries) < sum(len(e.variants) for e in faq.entries) / 4
     for full_entry, light_entry in zip(faq.all_entries, light.all_entries):
         assert light_entry.variants == full_entry.variants[:KEPT_VARIANTS]

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-import pickle
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -102,30 +102,28 @@ class Faq:
     snippets: dict[str, Snippet] = field(default_factory=dict)
     digest: str = ""  # sha256 of the source file (and overlay version): the search index rebuilds when it changes
     hidden: tuple[Entry, ...] = ()
-    # Set on a FAQ a worker unpickled from its index build: there each entry keeps only its first variants (what
-    # `related()` reads) and the full lists wait in this file until something needs them (`variants_of`).
-    variants_file: str | None = field(default=None, compare=False, repr=False)
+    # Set on a FAQ a worker unpickled from its index build (index/build.py, which owns the file): there each entry
+    # keeps only its first variants (what `related()` reads), and this reads the full lists, once, when something
+    # needs them (`variants_of`); None when they can no longer be read.
+    variants_loader: Callable[[], Mapping[str, tuple[str, ...]] | None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def variants_of(self, entry: Entry, strict: bool = False) -> tuple[str, ...]:
-        """All the variants of an entry of this FAQ (read from `variants_file` when the entries were saved light).
-        If that file is gone (its build removed), the kept variants — unless `strict`: an index is never built from
-        them (ValueError)."""
-        if self.variants_file is None:
+        """All the variants of an entry of this FAQ. If they cannot be read any more (the build was removed), the
+        kept ones — unless `strict`: an index is never built from them (ValueError)."""
+        if self.variants_loader is None:
             return entry.variants
         saved = self._saved_variants
         if saved is None:
             if strict:
-                raise ValueError(f"{self.variants_file} est illisible : relire la FAQ depuis son fichier.")
+                raise ValueError("Les variantes de la FAQ sont illisibles : relire la FAQ depuis son fichier.")
             return entry.variants
         return saved.get(entry.id, entry.variants)
 
     @cached_property
-    def _saved_variants(self) -> dict[str, tuple[str, ...]] | None:
-        try:
-            with open(self.variants_file, "rb") as handle:
-                return pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError):
-            return None
+    def _saved_variants(self) -> Mapping[str, tuple[str, ...]] | None:
+        return self.variants_loader()
 
     def served_entries(self) -> tuple[Entry, ...]:
         """The entries that may be served (search index, entry pages, categories, canned replies, API)."""

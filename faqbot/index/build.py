@@ -22,7 +22,7 @@ import shutil
 import time
 import uuid
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -129,7 +129,7 @@ def save_faq(faq: Faq, folder: Path, links: Mapping[str, str] | None = None) -> 
     variants = {entry.id: faq.variants_of(entry, strict=True) for entry in faq.all_entries}
     clean = dataclasses.replace(
         faq, entries=tuple(light(e) for e in faq.entries), hidden=tuple(light(e) for e in faq.hidden),
-        variants_file=None,
+        variants_loader=None,
     )
     for name, value in ((VARIANTS_FILE, variants),
                         (FAQ_FILE, (FAQ_PICKLE_VERSION, _parser_hash(), dict(links or {}), clean))):
@@ -150,7 +150,16 @@ def load_saved_faq(index_dir: Path, digest: str, links: Mapping[str, str] | None
     if (version != FAQ_PICKLE_VERSION or parser != _parser_hash() or saved_links != dict(links or {})
             or not isinstance(faq, Faq) or faq.digest != digest or not (path.parent / VARIANTS_FILE).exists()):
         return None
-    return dataclasses.replace(faq, variants_file=str(path.parent / VARIANTS_FILE))
+    return dataclasses.replace(faq, variants_loader=partial(_read_variants, path.parent / VARIANTS_FILE))
+
+
+def _read_variants(path: Path) -> dict[str, tuple[str, ...]] | None:
+    """The full variant lists a light FAQ left in its build folder; None once that build is gone."""
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None
 
 
 @lru_cache(maxsize=None)
