@@ -75,6 +75,22 @@ def read_text(path):
         return fh.read()
 
 
+def read_set(name, errors):
+    """(text, parsed YAML) of one of this folder's sets; (None, None) with the error recorded if it cannot be read."""
+    # The writer kept them side by side; committed, they sit in dev/ and sealed/.
+    found = [p for p in (os.path.join(HERE, d, name) for d in ("", "dev", "sealed")) if os.path.exists(p)]
+    if not found:
+        errors.append(f"{name}: missing")
+        return None, None
+    path = found[0]
+    text = read_text(path)
+    try:
+        return text, yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        errors.append(f"{name}: YAML error {e}")
+        return None, None
+
+
 def style_blocks(text):
     """Count cases after each '# --- (x)' marker."""
     counts, order, cur = {}, [], None
@@ -92,15 +108,8 @@ def style_blocks(text):
 def check_search(lines, errors, warns):
     summary = []
     for name, per in SEARCH.items():
-        path = os.path.join(HERE, name)
-        if not os.path.exists(path):
-            errors.append(f"{name}: missing")
-            continue
-        text = read_text(path)
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            errors.append(f"{name}: YAML error {e}")
+        text, data = read_set(name, errors)
+        if data is None:
             continue
         order, counts = style_blocks(text)
         # style (e) queries must be 1-3 words
@@ -157,15 +166,8 @@ def check_triage(errors):
     ids = reason_ids()
     summary = []
     for name, (per, min_tricky) in TRIAGE.items():
-        path = os.path.join(HERE, name)
-        if not os.path.exists(path):
-            errors.append(f"{name}: missing")
-            continue
-        text = read_text(path)
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            errors.append(f"{name}: YAML error {e}")
+        text, data = read_set(name, errors)
+        if data is None:
             continue
         counts = {i: 0 for i in ids}
         msgs = set()
