@@ -17,7 +17,8 @@
   var pageResults = document.getElementById("page-results");
   var timer = null;
   var controller = null;
-  var lastQuery = input.value.trim();
+  // What the server already answered (the results page prints them); a value typed or restored since is not.
+  var lastQuery = input.defaultValue.trim();
 
   function entryUrl(result, query) {
     // The query travels with the click so the search log knows which search led to which answer.
@@ -78,21 +79,40 @@
     var max = parseInt(panel.dataset.max || "500", 10);
     var url = "/api/search?suggest=1&limit=" + LIMIT + "&q=" + encodeURIComponent(query.slice(0, max));
     fetch(url, { headers: { Accept: "application/json" }, signal: controller ? controller.signal : undefined })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) {
-        if (data && input.value.trim() === query) { render(data, query); }
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
       })
-      .catch(function () { /* aborted or offline: the form still submits normally */ });
+      .then(function (data) {
+        if (input.value.trim() === query) { render(data, query); }
+      })
+      .catch(function (error) {
+        // Aborted by the next keystroke: nothing to say. Refused or offline: say so — the form still submits.
+        if (error && error.name === "AbortError") { return; }
+        if (input.value.trim() === query) { unavailable(); }
+      });
   }
 
-  input.addEventListener("input", function () {
+  function unavailable() {
+    list.textContent = "";
+    status.textContent = panel.dataset.msgError;
+    panel.hidden = false;
+    if (pageResults) { pageResults.hidden = false; }
+  }
+
+  function changed() {
     var query = input.value.trim();
     if (query === lastQuery) { return; }
     lastQuery = query;
     window.clearTimeout(timer);
     if (query.length < MIN_CHARS) { clear(); return; }
     timer = window.setTimeout(function () { search(query); }, DEBOUNCE_MS);
-  });
+  }
+
+  input.addEventListener("input", changed);
+  // Typed before this script ran (a quick typist while the page loads: the panel gives the box its focus first),
+  // or put back by the browser on « Retour »: searched now, not at the next keystroke.
+  changed();
 
   // Arrow down from the box goes to the first result; up/down move between results; Escape goes back.
   input.addEventListener("keydown", function (event) {

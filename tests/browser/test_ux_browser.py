@@ -339,6 +339,43 @@ def test_search_and_vote_with_the_keyboard_alone(ux_server, browser_context):
     assert page.locator("main").inner_text().count("Merci") == 1  # one thank-you, next to the form
 
 
+def test_words_typed_before_the_live_search_loads_are_searched_when_it_does(ux_server, browser_context):
+    """The box is usable (and, in the widget, focused) before the deferred script runs: what was typed meanwhile is
+    searched as soon as it runs, not at the next keystroke. search.js is held back until the words are in."""
+    page = _context(browser_context, "bureau")
+    held = []
+    page.route("**/static/search.js*", lambda route: held.append(route))
+    page.goto(ux_server.url + "/", wait_until="commit")
+    page.locator("#q").wait_for()
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for search.js"
+    page.locator("#q").click()
+    page.keyboard.type("rembourssement")
+    assert page.locator("#live-results").is_hidden()  # nothing listens yet
+    held[0].continue_()
+    page.locator("#live-results .hit-link").first.wait_for()
+    assert "réponse" in page.locator("#live-results .live-status").inner_text()
+
+
+def test_live_search_says_so_when_the_server_does_not_answer_and_enter_still_searches(ux_server, browser_context):
+    page = _context(browser_context, "bureau")
+    page.route("**/api/search*", lambda route: route.fulfill(status=503, content_type="application/json", body="{}"))
+    page.goto(ux_server.url + "/")
+    page.locator("#q").click()
+    page.keyboard.type("attestation de stage")
+    status = page.locator("#live-results .live-status")
+    status.wait_for()
+    page.wait_for_function("() => document.querySelector('#live-results .live-status').textContent.length > 0")
+    assert "appuyez sur Entrée" in status.inner_text()
+    assert page.locator("#live-results .hit-link").count() == 0
+    page.keyboard.press("Enter")  # the plain form, served by the page route, not the API
+    page.wait_for_url("**/recherche?**")
+    assert page.locator("#page-results .hit-link").count() > 0
+
+
 def test_staff_flow_with_the_keyboard_alone(ux_server, browser_context):
     from sqlalchemy import select
 
