@@ -138,11 +138,11 @@ MESSAGES = [
     ('acces-refuse-jour-j', "Mon nom ne figure pas sur la liste de l'animateur ce matin"),
     ('acces-refuse-jour-j', 'le formateur refuse que je participe au stage car je ne suis pas dans sa liste'),
     ('acces-refuse-jour-j', "on m'a renvoyé car complet alors que j'ai ma convocation"),
-    ('points-ants', "Mes 4 points n'ont jamais été crédités après le stage"),
+    ('autre', "Mes 4 points n'ont jamais été crédités après le stage"),  # not visible yet: the FAQ's answer
     ('points-ants', "l'ants me dit que le centre doit régulariser mon dossier"),
     ('points-ants', 'demande de réattribution rejetée, je ne comprends pas pourquoi'),
     ('points-ants', "j'ai reçu un courrier du ministère de l'intérieur qui rejette ma demande de récupération de points"),
-    ('points-ants', 'toujours pas recuperer mes points 3 mois après le stage'),
+    ('autre', 'toujours pas recuperer mes points 3 mois après le stage'),
     ('autre', "Bonjour, pouvez-vous m'envoyer une facture ?"),
     ('autre', 'je souhaite être recontacté par téléphone'),
     ('autre', 'Combien coûte un stage à Bordeaux ?'),
@@ -178,7 +178,7 @@ MESSAGES = [
     ('acces-refuse-jour-j', "L'hôtel ne trouve pas mon nom, l'animateur refuse de m'accepter"),
     ('points-ants', "le centre n'a pas transmis mon stage à la préfecture, mes points ne sont pas revenus"),
     ('points-ants', 'ANTS : demande de réattribution de points rejetée'),
-    ('points-ants', "sur mon solde ants les points du stage n'apparaissent toujours pas"),
+    ('autre', "sur mon solde ants les points du stage n'apparaissent toujours pas"),
     ('autre', 'votre site est-il agréé par la préfecture ?'),
     ('autre', 'Peut-on venir avec un accompagnateur ?'),
     ('autre', 'merci pour le stage très instructif'),
@@ -270,14 +270,33 @@ def test_accuracy_on_the_bench_sets(name, threshold):
         ("ils disent que c'est complet et je ne peux pas rester, j'ai payé et reçu la confirmation", "acces-refuse-jour-j"),
         # A refused payment is a failed sign-up, not a refused entry.
         ("paiement refusé quand je veux m'inscrire au stage", "inscription-impossible"),
-        # Points: a problem with them, not a question about them.
+        # Points: the State's rejection or its demand on the centre is the reason; a question about points, or
+        # points not visible yet with nothing from the State, is answered by the FAQ (« points-visibles-solde-delai »).
         ("combien de points je récupère avec un stage en permis probatoire ?", "autre"),
-        ("toujours pas récupéré mes points deux mois après", "points-ants"),
+        ("toujours pas récupéré mes points deux mois après", "autre"),
+        ("mes points ne sont pas encore revenus mais je n'ai eu aucun refus, est-ce que c'est normal", "autre"),
+        ("mes points ne sont pas revenus : l'ANTS a rejeté ma demande", "points-ants"),
+        ("ma demande de points n'a pas été rejetée, ils ne sont juste pas encore visibles", "autre"),
+        ("l'ANTS m'explique que c'est à l'organisme de corriger mon dossier", "points-ants"),
         ("débité deux fois pour le même stage", "autre"),
     ],
 )
 def test_general_distinctions(message, reason):
     assert suggest(message).reason == reason
+
+
+def test_a_rejection_said_not_to_have_happened_is_no_rejection():
+    from faqbot.triage.suggest import concepts_in
+
+    def read(message):
+        return concepts_in(normalize(message))
+
+    assert "points-etat" in read("l'ANTS a rejeté ma demande de réattribution")
+    assert "points-etat" in read("la préfecture a refusé mon dossier")
+    for denied in ("aucun rejet, mes points ne sont juste pas encore revenus", "ma demande n'a pas été refusée, j'attends",
+                   "pas de refus de la préfecture pour mes points, rien du tout"):
+        assert "points-etat" not in read(denied), denied
+    assert "points-attente" in read("aucun rejet, mes points ne sont juste pas encore revenus")
 
 
 def test_short_real_words_are_not_corrected_into_cue_words():

@@ -34,6 +34,9 @@ CUE_WORDS: tuple[str, ...] = (
 CLAUSE = r"(?:(?!\b(?:mais|et|alors|pourtant|j ai|par contre|sauf que)\b).){{0,{}}}"
 
 # Concepts: regexes over the normalized text (ASCII, lower case, single spaces).
+# Before a word, what denies it (« aucun rejet », « pas été refusée », « sans refus »): fixed-width look-behinds.
+UNDENIED = "".join(f"(?<!{word} )" for word in ("aucun", "pas de", "sans", "ni", "pas", "pas ete", "jamais", "jamais ete"))
+
 CONCEPTS: dict[str, tuple[str, ...]] = {
     # Money actually left the account.
     "argent-pris": (
@@ -190,19 +193,29 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(demande|dit|prie) de (partir|repartir|rentrer chez moi|revenir)|\brefoul\w*|\bsoi disant (pas )?(inscrit|complet|plein)",
         r"\b(n avait|n a|n ont|n avaient) pas mon nom\b|\bmon nom (n y|y) (est|etait) pas\b",
     ),
-    # Points: the State rejected the re-allocation, or the ANTS asks the centre to act.
+    # Points: the State rejected the re-allocation, or the ANTS (the prefecture, the 3400) asks the centre to act —
+    # what the reason is for. Its usual answer asks for the rejection's request number.
     "points-etat": (
-        r"\bants\b|\breattribu\w*|\bre attribu\w*|\bservices? de l etat|\bministere|\bservice instructeur",
-        r"\b(points?|dossier|rejet\w*|transmis|stage)\b.{0,40}\bprefecture|\bprefecture\b.{0,40}\b(points?|dossier|rejet\w*|stage|attestation)",
+        r"\breattribu\w*|\bre attribu\w*|\bservices? de l etat|\bministere|\bservice instructeur|\bcssr\b|\bfichier national",
+        # « aucun rejet », « pas été refusée »: said to rule the rejection out.
+        r"\b(demande|dossier|points?)\b.{0,30}" + UNDENIED + r"\b(rejet\w*|refus\w*)|" + UNDENIED
+        + r"\b(rejet\w*|refus\w*)\b.{0,30}\b(demande|dossier|points?)",
+        r"\b(ants|prefecture|3400|agent|administration)\b.{0,80}\b(centre|organisateur|organisme)\b",
+        r"\b(centre|organisateur|organisme)\b.{0,40}\b(pas|jamais|rien)\b.{0,15}\b(transmis|envoye|declare)",
+        r"\bprefecture\b.{0,40}\b(rejet\w*|dossier|attestation|jamais recu|erreur)|\b(jamais recu)\b.{0,30}\b(attestation|stage|dossier)",
+        r"\ben attente\b.{0,40}\b(organisateur|centre|action)\b",
+        r"\b(centre|organisateur|organisme) (doit|devait|dois|va devoir) (faire|agir|corriger|transmettre|envoyer|declarer|regulariser|intervenir)",
+        r"\b(a|au) (l )?(centre|organisme|organisateur)\b.{0,20}\b(de|d) (corriger|agir|transmettre|declarer|faire|regulariser|intervenir|envoyer|modifier)",
+        r"\bcorrection\b.{0,30}\bdossier|\bdossier\b.{0,30}\b(correction|erreur|bloque)|\berreur\b.{0,30}\bdossier",
+    ),
+    # Points not visible yet after the course, with nothing from the State: the FAQ says it takes days or weeks and
+    # the points count from the day after the course (« points-visibles-solde-delai »): not the contact reason.
+    "points-attente": (
         r"\bpoints?\b.{0,40}\b(pas|toujours pas|jamais|non)\b.{0,20}\b(credit\w*|recredit\w*|ajout\w*|rendu\w*|recuper\w*|remis|attribu\w*|enregistr\w*)",
-        # Points not back (a problem), not "how many points does a stage give back" (a question).
         r"\b(pas|jamais|toujours pas|aucun)\b.{0,25}\b(recredit\w*|credit\w*|recuper\w*|attribu\w*|revenu\w*|eu)\b.{0,20}\bpoints?\b",
-        r"\bpoints?\b.{0,40}\b(pas|toujours pas|jamais|rien)\b.{0,20}\b(revenu\w*|bouge|remont\w*|apparu\w*|apparai\w*|mis a jour|rajout\w*|revenus)",
-        r"\b(solde|compteur|fichier)\b.{0,30}\bpoints?\b.{0,30}\b(pas|rien|toujours|inchange|meme)\b",
-        r"\ben attente\b.{0,40}\b(organisateur|centre)\b",
-        r"\b(demande|dossier)\b.{0,30}\b(rejet\w*|refus\w*)|\brejet\w*\b.{0,30}\b(demande|dossier|points?)",
-        r"\bcentre (doit|devait|dois) (faire|agir|corriger|transmettre|envoyer|declarer)",
-        r"\bcorrection\b.{0,30}\bdossier|\bdossier\b.{0,30}\bcorrection|\bfichier national|\bcssr\b|\bmes points\b|\bsolde de points\b",
+        r"\bpoints?\b.{0,40}\b(pas|toujours pas|jamais|rien)\b.{0,20}\b(revenu\w*|bouge|remont\w*|apparu\w*|apparai\w*|mis a jour|rajout\w*|visible\w*)",
+        r"\b(solde|compteur|fichier|releve)\b.{0,30}\bpoints?\b.{0,30}\b(pas|rien|toujours|inchange|meme)\b",
+        r"\bants\b|\bmes points\b|\bsolde de points\b|\bmes points permis\b",
     ),
     # Choices offered (by the centre, after a cancellation).
     "offre": (r"\bpropos\w*|\boffr\w*|\ble choix\b|\bsoit\b.{0,40}\bsoit\b|\bou (bien )?(un |le |etre )?rembours\w*",),
@@ -263,6 +276,7 @@ SCORES: tuple[tuple[str, tuple[str, ...], float], ...] = (
     # "Paiement refusé" is a sign-up that failed, not a door that stayed shut.
     ("acces-refuse-jour-j", ("inscription-bloquee",), -1.5),
     ("points-ants", ("points-etat",), 3.5),
+    ("points-ants", ("points-attente",), 0.5),
     ("points-ants", ("veut-annuler",), -1.5),
     ("autre", ("autre-sujet",), 2.5),
 )
