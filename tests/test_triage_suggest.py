@@ -285,6 +285,16 @@ def test_general_distinctions(message, reason):
     assert suggest(message).reason == reason
 
 
+def test_a_change_of_date_said_not_to_be_one_keeps_the_first_booking():
+    from faqbot.triage.suggest import concepts_in
+
+    read = concepts_in(normalize("ce n'est pas un changement de date, c'est ma première inscription : débitée, aucun mail"))
+    assert "pas-de-changement" in read
+    probabilities = _probabilities(debit_sans_confirmation=0.8)
+    assert _override(probabilities, read) is None  # the payment without confirmation stays a first booking's
+    assert max(probabilities, key=probabilities.get) == "debit-sans-confirmation"
+
+
 def test_a_rejection_said_not_to_have_happened_is_no_rejection():
     from faqbot.triage.suggest import concepts_in
 
@@ -325,6 +335,10 @@ def _probabilities(**favoured: float) -> dict[str, float]:
         ({"inscription_impossible": 0.8}, {"argent-pris", "pas-de-confirmation", "inscription-bloquee"}, "debit-sans-confirmation", "paiement-passe"),
         # A confirmation said to be received is not missing: the runner-up wins.
         ({"debit_sans_confirmation": 0.7, "acces_refuse_jour_j": 0.2}, {"confirmation-recue"}, "acces-refuse-jour-j", "confirmation-recue"),
+        # Paid for another date and nothing shows it: the transfer, whether the visitor or the centre started it.
+        ({"debit_sans_confirmation": 0.8}, {"changement-date", "argent-pris", "pas-de-confirmation"}, "transfert-non-confirme", "changement-paye-non-confirme"),
+        ({"annulation_centre": 0.8}, {"annulation", "centre-ou-sur-place", "changement-date", "argent-pris", "espace-pas-a-jour"},
+         "transfert-non-confirme", "changement-paye-non-confirme"),
     ],
 )
 def test_rules_override_the_classifier(favoured, concepts, reason, rule):

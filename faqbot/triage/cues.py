@@ -50,6 +50,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\bpaiement (est |a ete |a bien ete )?(passe|valide|effectue|accepte|debit\w*|pris)",
         r"\b\d+ ?(€|euros?)\b.{0,30}\b(compte|releve|banque)",
         r"\bsur mon (releve|compte bancaire)\b",
+        r"\b(banque|appli\w*)\b.{0,30}\b(notifi\w*|confirm\w*|valid\w*|affich\w*)\b.{0,10}\b(le )?(paiement|debit|prelevement|operation)\b",
         r"\b(banque|ils|vous|on) (m )?(a|ont|avez) (bien )?(pris|preleve|debite|encaisse)",
         # The payment shows on the bank side: statement, account, banking app.
         r"\b(paiement|transaction|operation|montant|somme|argent|debit)\b.{0,30}\b(apparait|apparaissent|figure|visible|affiche|est sur|est bien sur|present)\b.{0,30}\b(releve|compte|banque|bancaire|application)",
@@ -136,6 +137,13 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\breport\w*",
         r"\b(autre|nouvelle|nouveau) (date|stage|session)\b",
         r"\b(la )?difference\b|\bsupplement\b|\bcomplement\b|\bfrais de (changement|modification|transfert)",
+        # Moving the booking, or to a dearer session and paying the gap.
+        r"\bdecal\w*|\b(stage|session|date|formation)\b.{0,30}\bplus cher\w*|\b(l|d) ecart\b",
+    ),
+    # Said not to be a change of date: a first booking (« ce n'est pas un changement de date », « nouvelle inscription »).
+    "pas-de-changement": (
+        r"\b(pas|ni|aucun|sans|jamais) (un |une |de |d |le |la )?(changement|modification|report|transfert|decalage)\b",
+        r"\b(premiere|nouvelle) inscription\b|\bpremier stage\b",
     ),
     "espace-pas-a-jour": (
         r"\bespace\b.{0,40}\b(pas|rien|toujours|jamais)\b.{0,20}\b(jour|change|modifi\w*|bouge|l ancienne|ancien)",
@@ -145,6 +153,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\bpas (ete )?(mis|mise) a jour\b|\btoujours (l |la |le )?l?ancien(ne)?\b",
         r"\brien (dans|sur) (mon|l|le) (espace|compte)\b",
         r"\brien (n a|n est) (change|bouge|modifie|fait)\b|\bpas (ete )?(pris|prise) en compte\b|\b(indique|affiche|montre) (encore|toujours)\b",
+        r"\btoujours\b.{0,30}\bqui s affiche\b|\btoujours inscrit\w* (sur|a|au|pour) (le|l|la|mon|ma)\b",
     ),
     # A refund by bank transfer because the card expired.
     "virement": (

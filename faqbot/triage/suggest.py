@@ -233,6 +233,13 @@ def _override(probabilities: dict[str, float], concepts: set[str]) -> str | None
             and "offre" not in concepts):
         move("annulation-centre", "delai-retractation")
         return "transfert-puis-retractation"
+    # Paid for another date or stage and nothing shows it (no e-mail, the Espace still on the old one), not asking
+    # out: the transfer is not confirmed — whatever led to it (the visitor's choice or the centre's cancellation).
+    if (top in ("debit-sans-confirmation", "annulation-centre", "delai-retractation")
+            and {"changement-date", "argent-pris"} <= concepts and concepts & {"pas-de-confirmation", "espace-pas-a-jour"}
+            and not concepts & {"veut-annuler", "remboursement", "offre", "pas-de-changement"}):
+        move(top, "transfert-non-confirme")
+        return "changement-paye-non-confirme"
     # Cancelled by the centre, said so, and the visitor is not asking out: a cancellation, not a withdrawal.
     if (top == "delai-retractation" and {"annulation", "centre-ou-sur-place"} <= concepts
             and not concepts & {"veut-annuler", "retractation-explicite", "remboursement"}):
