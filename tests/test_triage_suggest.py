@@ -295,6 +295,21 @@ def test_a_change_of_date_said_not_to_be_one_keeps_the_first_booking():
     assert max(probabilities, key=probabilities.get) == "debit-sans-confirmation"
 
 
+def test_what_is_said_not_to_have_happened_is_not_read_and_a_payment_sent_back_is_a_blocked_sign_up():
+    from faqbot.triage.suggest import concepts_in
+
+    def read(message):
+        return concepts_in(normalize(message))
+
+    assert "argent-pris" in read("j'ai été débité hier")
+    for denied in ("rien n'a été débité", "je n'ai pas été débitée", "aucun débit sur mon compte", "pas de prélèvement"):
+        assert "argent-pris" not in read(denied), denied
+    for blocked in ("quand j'arrive à la carte ça me renvoie au début", "au moment de payer l'écran reste blanc",
+                    "je clique pour valider le paiement et rien ne se passe"):
+        assert "inscription-bloquee" in read(blocked), blocked
+    assert "carte-expiree" in read("ma carte bancaire a expiré le mois dernier")
+
+
 def test_a_rejection_said_not_to_have_happened_is_no_rejection():
     from faqbot.triage.suggest import concepts_in
 
@@ -335,6 +350,8 @@ def _probabilities(**favoured: float) -> dict[str, float]:
         ({"inscription_impossible": 0.8}, {"argent-pris", "pas-de-confirmation", "inscription-bloquee"}, "debit-sans-confirmation", "paiement-passe"),
         # A confirmation said to be received is not missing: the runner-up wins.
         ({"debit_sans_confirmation": 0.7, "acces_refuse_jour_j": 0.2}, {"confirmation-recue"}, "acces-refuse-jour-j", "confirmation-recue"),
+        # The withdrawal done or asked, and the card paid with has expired: the refund by bank transfer.
+        ({"delai_retractation": 0.8}, {"retractation-explicite", "carte-expiree", "virement"}, "remboursement-virement", "carte-expiree"),
         # Paid for another date and nothing shows it: the transfer, whether the visitor or the centre started it.
         ({"debit_sans_confirmation": 0.8}, {"changement-date", "argent-pris", "pas-de-confirmation"}, "transfert-non-confirme", "changement-paye-non-confirme"),
         ({"annulation_centre": 0.8}, {"annulation", "centre-ou-sur-place", "changement-date", "argent-pris", "espace-pas-a-jour"},

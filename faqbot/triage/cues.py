@@ -40,7 +40,7 @@ UNDENIED = "".join(f"(?<!{word} )" for word in ("aucun", "pas de", "sans", "ni",
 CONCEPTS: dict[str, tuple[str, ...]] = {
     # Money actually left the account.
     "argent-pris": (
-        r"\b(debit\w*|prelev\w*|encaiss\w*|ponction\w*)",
+        UNDENIED + r"(?<!rien n a ete )(?<!rien ne m a ete )\b(debit\w*|prelev\w*|encaiss\w*|ponction\w*)",
         r"\bj ai (bien |deja |bel et bien )?(ete )?(paye|regle|payer)\b",
         r"\b(et|puis|ai) (j ai )?(bien )?(paye|payer|regle|reglee)\b",
         r"\b(paye|regle|payer) (le stage|mon stage|la formation|l inscription|ma place|la difference|le supplement|le complement|les frais|\d+)",
@@ -100,6 +100,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\b(tente|essaye|recommence)\w*\b.{0,25}\b(payer|paiement|inscri\w*|reserv\w*)\b.{0,30}\b(erreur|refus\w*|echou\w*|rien|bloqu\w*)",
         r"\btransaction (refusee|declinee|echouee|annulee|impossible)",
         r"\b(formulaire|site|page|bouton)\b.{0,15}\b(veut|veulent) (pas|plus)\b",
+        # Sent back to the start, or a blank screen, when paying.
+        r"\b(renvoie|ramene|revient|retourne|repart)\w* (au|a l|a la) (debut|accueil|depart|premiere etape|page d accueil)\b",
+        r"\b(payer|paiement|regler|valider|carte)\b.{0,40}\b(ecran|page)\b.{0,20}\b(blanc\w*|vide|noir\w*|fig\w*)",
+        r"\b(payer|paiement|regler|valider)\b.{0,40}\brien ne se passe\b",
     ),
     # The withdrawal period and "Je change d'avis".
     # Said in so many words: it outweighs what the rest of the message is about.
@@ -162,6 +166,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"\bcarte\b.{0,30}\b(expir\w*|perim\w*|plus valable|plus valide|n existe plus|annulee|changee|remplacee|bloquee|opposition|fermee|fin de validite)",
         r"\b(expir\w*|perim\w*)\b.{0,20}\bcarte\b",
         r"\b(n ai|j ai) (plus|pas) (la|ma|cette) carte\b|\b(nouvelle|autre) carte\b|\bchang\w* de (carte|banque)\b|\bcompte (ferme|cloture)\b|\bopposition\b",
+    ),
+    # The card paid with no longer exists: a refund cannot go back to it (the transfer's reason).
+    "carte-expiree": (
+        r"\bcarte\b.{0,40}\b(expir\w*|perim\w*|plus valable|plus valide|n existe plus|annulee|changee|remplacee|opposition|fermee|fin de validite)",
+        r"\b(expir\w*|perim\w*)\b.{0,20}\bcarte\b|\bchang\w* de (carte|banque)\b|\bcompte (ferme|cloture)\b",
     ),
     "remboursement": (
         r"\brembours\w*|\brecredit\w*",

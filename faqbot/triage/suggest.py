@@ -245,6 +245,10 @@ def _override(probabilities: dict[str, float], concepts: set[str]) -> str | None
             and not concepts & {"veut-annuler", "retractation-explicite", "remboursement"}):
         move("delai-retractation", "annulation-centre")
         return "centre-annule"
+    # Withdrawal asked (or done) and the card paid with is gone: how the refund arrives is the question.
+    if top == "delai-retractation" and "carte-expiree" in concepts and concepts & {"virement", "remboursement"}:
+        move("delai-retractation", "remboursement-virement")
+        return "carte-expiree"
     # Money taken and nothing received: the payment went through, whatever the page did.
     if top == "inscription-impossible" and {"argent-pris", "pas-de-confirmation"} <= concepts:
         move("inscription-impossible", "debit-sans-confirmation")
