@@ -351,16 +351,17 @@ _SYNONYM_TABLE, _NEGATIVE_TABLE, _SYNONYM_MAX = _synonym_tables()
 _PHRASE_LAST = frozenset(key[-1] for key in (*_SYNONYM_TABLE, *_NEGATIVE_TABLE))
 
 
-def _sizes_by_last(table: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
-    """Last word of a table's phrases -> the lengths of the phrases ending with it, shortest first."""
+def _phrases_by_last(table: dict[tuple[str, ...], str]) -> dict[str, tuple[str | None, tuple[int, ...]]]:
+    """Last word of a table's phrases -> the concept of the phrase of that word alone (None if there is none) and the
+    lengths of the longer phrases ending with it, shortest first."""
     sizes: dict[str, set[int]] = {}
     for key in table:
         sizes.setdefault(key[-1], set()).add(len(key))
-    return {last: tuple(sorted(lengths)) for last, lengths in sizes.items()}
+    return {last: (table.get((last,)), tuple(sorted(n for n in lengths if n > 1))) for last, lengths in sizes.items()}
 
 
 # Only the lengths some phrase has are tried at a word (the same matches, in the same order, for fewer lookups).
-_SIZES_BY_LAST = {id(_SYNONYM_TABLE): _sizes_by_last(_SYNONYM_TABLE), id(_NEGATIVE_TABLE): _sizes_by_last(_NEGATIVE_TABLE)}
+_PHRASES_BY_LAST = {id(table): _phrases_by_last(table) for table in (_SYNONYM_TABLE, _NEGATIVE_TABLE)}
 _IMPLIED = [(c.id, c.implied_by) for c in THESAURUS.concepts if c.implied_by]
 _BROADER = {c.id: c.broader for c in THESAURUS.concepts if c.broader}
 IMPLIED_WINDOW = 15  # words: a combination's parts must be named this close to name the concept
@@ -371,13 +372,16 @@ CONCEPT_WEIGHTS: dict[str, float] = {SYNONYM_PREFIX + c.id: c.weight for c in TH
 def _matches(texts: list[str], table: dict[tuple[str, ...], str]) -> list[tuple[int, int, str]]:
     """(first index, last index, concept) of every table phrase found in the words `texts`."""
     found = []
-    sizes_of = _SIZES_BY_LAST.get(id(table))
-    if sizes_of is None:
-        sizes_of = _sizes_by_last(table)
-    for end in range(len(texts)):
-        sizes = sizes_of.get(texts[end])
-        if sizes is None:
+    phrases_of = _PHRASES_BY_LAST.get(id(table))
+    if phrases_of is None:
+        phrases_of = _phrases_by_last(table)
+    for end, text in enumerate(texts):
+        phrases = phrases_of.get(text)
+        if phrases is None:
             continue
+        alone, sizes = phrases
+        if alone is not None:
+            found.append((end, end, alone))
         for size in sizes:
             if size > end + 1:
                 break
@@ -404,16 +408,23 @@ def _concept_spans(texts: list[str]) -> list[tuple[int, int, str]]:
         taken.setdefault(concept, set()).update(range(first, last + 1))
     # Longest forms first; a concept is read once over overlapping forms ("annuler" in "annuler mon stage").
     found.sort(key=_longest_first)
-    for first, last, concept in found:
-        span = range(first, last + 1)
+    for match in found:
+        first, last, concept = match
         under = taken.get(concept)
-        if under is None:
-            taken[concept] = set(span)
-        elif under.isdisjoint(span):
-            under.update(span)
+        if first == last:  # most forms are one word
+            if under is None:
+                taken[concept] = {first}
+            elif first in under:
+                continue
+            else:
+                under.add(first)
+        elif under is None:
+            taken[concept] = set(range(first, last + 1))
+        elif under.isdisjoint(range(first, last + 1)):
+            under.update(range(first, last + 1))
         else:
             continue
-        accepted.append((first, last, concept))
+        accepted.append(match)
     # A narrower concept also names the broader ones ("ordonnance pénale" is justice too), once per text span.
     for first, last, concept in [match for match in accepted if match[2] in _BROADER]:
         for broader in _BROADER[concept]:
