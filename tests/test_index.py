@@ -446,6 +446,18 @@ def test_the_one_pass_analysis_gives_exactly_the_whoosh_chain_tokens(source):
                      != repr(analysis.chain_tokens(text, mode))]
         assert not different, (mode, different[:3])
     assert all(analysis.index_tokens(text) == analysis.chain_tokens(text) for text in texts)
+    # What the query, the highlighting and `analyze` read of it equals what they read of the chain with their own
+    # options (positions only, characters only, neither).
+    analyzer = analysis.ANALYZER
+    for text in texts:
+        for mode in ("index", "query"):
+            assert [(term, first, pos) for term, _b, first, pos, _s, _e in analysis._analysed(text, mode)] == [
+                (t.text, getattr(t, "first_pos", t.pos) if t.text.startswith(analysis.SYNONYM_PREFIX) else t.pos, t.pos)
+                for t in analyzer(text, positions=True, mode=mode)
+            ]
+            assert analysis.analyze_with_spans(text, mode) == [
+                (t.text, t.startchar, t.endchar) for t in analyzer(text, chars=True, mode=mode)]
+        assert analysis.analyze(text, "index") == [t.text for t in analyzer(text, mode="index")]
     # The generated texts do reach what they are made for: concepts over several words, idioms, SMS expansions.
     tokens = [token for text in texts for token in analysis._analysed(text, "query")]
     assert any(term.startswith(analysis.SYNONYM_PREFIX) and first < pos for term, _b, first, pos, _s, _e in tokens)

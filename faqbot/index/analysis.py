@@ -507,10 +507,7 @@ NEUTRAL_GROUPS = frozenset(SYNONYM_PREFIX + c.id for c in THESAURUS.concepts if 
 
 def _positioned(text: str, mode: str) -> list[tuple[str, int, int]]:
     """(term, first position, last position) of each token; a query's neutral phrases left out."""
-    tokens = [
-        (t.text, getattr(t, "first_pos", t.pos) if t.text.startswith(SYNONYM_PREFIX) else t.pos, t.pos)
-        for t in ANALYZER(text, positions=True, mode=mode)
-    ]
+    tokens = [(term, first, pos) for term, _boost, first, pos, _start, _end in _analysed(text, mode)]
     if mode != "query":
         return tokens
     spans = [(first, last) for term, first, last in tokens if term in NEUTRAL_GROUPS]
@@ -528,7 +525,7 @@ def _positioned(text: str, mode: str) -> list[tuple[str, int, int]]:
 def analyze(text: str, mode: str = "query") -> list[str]:
     """Terms of a text, in order (synonym group tokens included)."""
     if mode != "query":
-        return [t.text for t in ANALYZER(text, mode=mode)]
+        return [token[0] for token in _analysed(text, mode)]
     return [term for term, _first, _last in _positioned(text, mode)]
 
 
@@ -657,7 +654,7 @@ def _analysed(text: str, mode: str) -> list[tuple[str, float, int, int, int, int
 
 def analyze_with_spans(text: str, mode: str = "index") -> list[tuple[str, int, int]]:
     """Terms with the character span they come from, for highlighting."""
-    return [(t.text, t.startchar, t.endchar) for t in ANALYZER(text, chars=True, mode=mode)]
+    return [(term, start, end) for term, _boost, _first, _pos, start, end in _analysed(text, mode)]
 
 
 def surface_originals(text: str) -> list[str]:
