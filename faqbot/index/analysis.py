@@ -9,6 +9,10 @@ meet on the same normalised terms:
     -> thesaurus concepts (each form adds its concept's token, unless a negative form vetoes it)
 
 The vocabulary is data (data/thesaurus.yaml, faqbot.content.thesaurus); this module only derives its tables.
+
+The chain is a Whoosh analyzer (`ANALYZER`, stored in the schema); the index build and the queries run the same
+rules, from the same helper functions, in one pass over plain tuples (`_analysed`): a test proves both give the same
+tokens.
 """
 from __future__ import annotations
 
@@ -474,7 +478,7 @@ class SynonymFilter(Filter):
         for token in tokens:
             copy = _copy(token)
             stream.append(copy)
-            if not token.stopped and not token.text.startswith(SYNONYM_PREFIX):
+            if not token.stopped and _is_word(token.text):
                 where.append(len(stream) - 1)
                 words.append(copy)
         extras: dict[int, list[Token]] = {}
