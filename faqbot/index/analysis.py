@@ -135,7 +135,6 @@ def stem(word: str) -> str:
     return stemmed
 
 
-@lru_cache(maxsize=200_000)
 def _word_pieces(word: str) -> tuple[tuple[str, str, int, int], ...]:
     """The tokens of one matched word: (text, elided particle, start, end), offsets within the word.
 
