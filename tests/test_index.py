@@ -378,6 +378,91 @@ def test_a_concept_is_read_once_over_overlapping_forms():
     assert analysis.analyze("je veux annuler mon stage").count("~annulation") == 1
 
 
+# -- the one-pass analysis equals the Whoosh chain ----------------------------------------------------------------
+
+# Pieces the generated texts are made of: elisions of every kind and case with both apostrophes, the "n’" that keeps
+# a negation, codes and numbers, the euro sign, hyphens, doubled letters, SMS-speak, emojis, ligatures, accents typed
+# as combining marks, scripts and signs the tokenizer splits on.
+NASTY_PIECES = (
+    "l’", "l'", "L’", "d'", "D’", "qu’", "Qu'", "QU’", "n’", "N'", "jusqu’", "lorsqu'", "puisqu’", "presqu'", "j'",
+    "s’", "c'", "m’", "t'", "n’ai", "n'est", "qu’est-ce que", "est-ce que", "aujourd’hui", "aujourd'hui", "l’l’",
+    "48N", "48 N", "48SI", "48si", "2024", "3 €", "10€", "€€", "12,50 €", "1er", "n°3", "½", "²",
+    "rendez-vous", "peut-être", "-t-il", "a-t-on", "e-mail", "--", "'", "’", "‘", "''", "’’", "_", "__init__",
+    "combbien", "adreesse", "courrier", "courier", "passe", "reçu", "recu", "RECU", "Reçue", "débité", "Débité",
+    "pk", "jsuis", "mdp", "tel", "svp", "stp", "cb", "ds", "pr", "bcp", "jpp", "tkt", "mrc", "kestion", "koi",
+    "😀", "👍🏽", "🚗💨", "Œuvre", "œ", "Æ", "ß", "ﬁn", "e\u0301te\u0301", "É", "ÉCHÉANCE", "日本", "Ω", "ı",
+    "pas", "ne", "non", "aucun", "jamais", "rien", "sans", "ni", "plus", "je", "le", "la", "les", "que", "quoi",
+    "stage", "stages", "annuler", "annulé par le centre", "carte bleue", "carte bancaire", "remboursement",
+    "lettre", "points", "permis", "probatoire", "recommandée", "employeur", "attestation", "ordonnance pénale",
+    "virement", "viré", "délai", "délit", "au-delà", "département", "départ", "volant", "vol", "compléter",
+)
+SEPARATORS = (" ", " ", " ", "  ", "\n", ", ", ". ", " ? ", "!", "-", "’", "'", "", " (", ") ", "…", "\t", " : ")
+
+
+def _nasty_texts(count: int = 400) -> list[str]:
+    import random
+
+    chance = random.Random(13)
+    texts = ["", " ", "\n\n", "?!", "’", "l’", "n’", "qu’", "€", "~", "~stage", "ne ne ne", "pas pas"]
+    texts += [piece for piece in NASTY_PIECES]
+    for number in range(count):
+        length = chance.choice((2, 3, 5, 8, 13, 40)) if number % 20 else 400  # every 20th text a long one
+        texts.append("".join(chance.choice(NASTY_PIECES) + chance.choice(SEPARATORS) for _ in range(length)))
+    return texts
+
+
+def _texts_the_build_analyses() -> list[str]:
+    """Every text `tables.derive` analyses for data/faq.yaml (fields, questions, each variant, each sentence)."""
+    from faqbot.content import load_faq
+    from faqbot.index import tables
+
+    faq = load_faq(Path(__file__).resolve().parent.parent / "data" / "faq.yaml")
+    texts: dict[str, None] = {}
+    for entry in faq.entries:
+        fields = tables.entry_fields(faq, entry)
+        for text in (*fields.values(), entry.question, *faq.variants_of(entry, strict=True), *entry.tags,
+                     *tables.split_sentences(entry.answer_plain)):
+            texts[text] = None
+    return list(texts)
+
+
+def _thesaurus_texts() -> list[str]:
+    thesaurus = analysis.THESAURUS
+    texts = [text for concept in thesaurus.concepts for text in (*concept.all_forms, *concept.negatives, *concept.idioms)]
+    return texts + [text for pair in thesaurus.sms.items() for text in pair]
+
+
+@pytest.mark.parametrize("source", [_texts_the_build_analyses, _thesaurus_texts, _nasty_texts],
+                         ids=["faq", "thesaurus", "generated"])
+def test_the_one_pass_analysis_gives_exactly_the_whoosh_chain_tokens(source):
+    """Issue 13, index build time: `index_tokens` (and the query-time analysis) reads plain tuples in one pass instead
+    of running the Whoosh filters token object by token object; every token is the same — term, boost (repr: same
+    float), first position, position, characters, order — for every text the build analyses, every thesaurus form
+    and negative, and generated texts full of elisions, codes, SMS-speak and signs."""
+    texts = source()
+    assert len(texts) > 100
+    for mode in ("index", "query"):
+        different = [text for text in texts if repr(analysis._analysed(text, mode))
+                     != repr(analysis.chain_tokens(text, mode))]
+        assert not different, (mode, different[:3])
+    assert all(analysis.index_tokens(text) == analysis.chain_tokens(text) for text in texts)
+    # What the query, the highlighting and `analyze` read of it equals what they read of the chain with their own
+    # options (positions only, characters only, neither).
+    analyzer = analysis.ANALYZER
+    for text in texts:
+        for mode in ("index", "query"):
+            assert [(term, first, pos) for term, _b, first, pos, _s, _e in analysis._analysed(text, mode)] == [
+                (t.text, getattr(t, "first_pos", t.pos) if t.text.startswith(analysis.SYNONYM_PREFIX) else t.pos, t.pos)
+                for t in analyzer(text, positions=True, mode=mode)
+            ]
+            assert analysis.analyze_with_spans(text, mode) == [
+                (t.text, t.startchar, t.endchar) for t in analyzer(text, chars=True, mode=mode)]
+        assert analysis.analyze(text, "index") == [t.text for t in analyzer(text, mode="index")]
+    # The generated texts do reach what they are made for: concepts over several words, idioms, SMS expansions.
+    tokens = [token for text in texts for token in analysis._analysed(text, "query")]
+    assert any(term.startswith(analysis.SYNONYM_PREFIX) and first < pos for term, _b, first, pos, _s, _e in tokens)
+
+
 # -- correction -------------------------------------------------------------------------------------------------
 
 

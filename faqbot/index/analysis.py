@@ -9,6 +9,10 @@ meet on the same normalised terms:
     -> thesaurus concepts (each form adds its concept's token, unless a negative form vetoes it)
 
 The vocabulary is data (data/thesaurus.yaml, faqbot.content.thesaurus); this module only derives its tables.
+
+The chain is a Whoosh analyzer (`ANALYZER`, stored in the schema); the index build and the queries run the same
+rules, from the same helper functions, in one pass over plain tuples (`_analysed`): a test proves both give the same
+tokens.
 """
 from __future__ import annotations
 
@@ -131,6 +135,20 @@ def stem(word: str) -> str:
     return stemmed
 
 
+def _word_pieces(word: str) -> tuple[tuple[str, str, int, int], ...]:
+    """The tokens of one matched word: (text, elided particle, start, end), offsets within the word.
+
+    "l’annulation" -> ("annulation", "l", 2, 12); "n’ai" -> ("ne", "", 0, 2), ("ai", "n", 2, 4): the negation is kept.
+    """
+    # An elided particle may repeat ("qu'l'…" never does, but "jusqu'à l'…" spans two words anyway).
+    elision = _ELISION.match(word)
+    if not elision:
+        return ((word, "", 0, len(word)),)
+    particle = elision.group(1).lower()
+    rest = (word[elision.end():], particle, elision.end(), len(word))
+    return (("ne", "", 0, 2), rest) if particle == "n" else (rest,)
+
+
 class FrenchTokenizer(Tokenizer):
     """Words with their character offsets; elided articles split off ("l’annulation" -> "annulation")."""
 
@@ -139,22 +157,11 @@ class FrenchTokenizer(Tokenizer):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
         for match in _WORD.finditer(value):
-            word = match.group(0)
-            start = match.start()
-            # An elided particle may repeat ("qu'l'…" never does, but "jusqu'à l'…" spans two words anyway).
-            elision = _ELISION.match(word)
-            particle = ""
-            if elision:
-                particle = elision.group(1).lower()
-                if particle == "n":  # "n’ai pas" -> keep the negation as "ne"
-                    yield from self._emit(token, "ne", pos, start + start_char, start + start_char + 2,
-                                          positions, chars, keeporiginal)
-                    pos += 1
-                word = word[elision.end():]
-                start += elision.end()
-            yield from self._emit(token, word, pos, start + start_char, start + len(word) + start_char,
-                                  positions, chars, keeporiginal, particle)
-            pos += 1
+            start = match.start() + start_char
+            for text, particle, first, last in _word_pieces(match.group(0)):
+                yield from self._emit(token, text, pos, start + first, start + last, positions, chars, keeporiginal,
+                                      particle)
+                pos += 1
 
     @staticmethod
     def _emit(token, text, pos, startchar, endchar, positions, chars, keeporiginal, particle=""):
@@ -241,6 +248,17 @@ def _function_phrase_table() -> tuple[dict[tuple[str, ...], str], int]:
     return table, max(len(key) for key in table)
 
 
+def _function_phrase(keys: list[str]) -> tuple[str, int] | None:
+    """(concept, number of words) of the longest thesaurus idiom ending with the last of `keys` (surface keys)."""
+    if keys[-1] not in _FUNCTION_LAST:  # words that end no idiom are not looked up at all
+        return None
+    for size in range(min(len(keys), _FUNCTION_MAX), 0, -1):
+        group = _FUNCTION_TABLE.get(tuple(keys[-size:]))
+        if group is not None:
+            return group, size
+    return None
+
+
 class FunctionPhraseFilter(Filter):
     """Add the concept token of a thesaurus idiom ending at this word, before stopwords remove its words."""
 
@@ -255,20 +273,18 @@ class FunctionPhraseFilter(Filter):
                 window.pop(0)
                 first_positions.pop(0)
             extra = None
-            for size in (range(len(window), 0, -1) if window[-1] in _FUNCTION_LAST else ()):
-                group = _FUNCTION_TABLE.get(tuple(window[-size:]))
-                if group is None:
-                    continue
+            phrase = _function_phrase(window)
+            if phrase is not None:
+                group, size = phrase
                 extra = _copy(token)
                 extra.text = SYNONYM_PREFIX + group
-                extra.boost = 0.7
+                extra.boost = CONCEPT_BOOST
                 extra.elided = ""
                 first_pos, first_char = first_positions[-size]
                 if first_pos is not None:
                     extra.first_pos = first_pos
                 if first_char is not None:
                     extra.startchar = first_char
-                break
             yield token
             if extra is not None:
                 yield extra
@@ -286,13 +302,17 @@ class FrenchStopFilter(Filter):
             yield token
 
 
+def _stemmed(text: str) -> str:
+    return text if text.startswith(SYNONYM_PREFIX) else stem(text)
+
+
 class FrenchStemFilter(Filter):
     is_morph = True
 
     def __call__(self, tokens):
         for token in tokens:
-            if not token.stopped and not token.text.startswith(SYNONYM_PREFIX):
-                token.text = stem(token.text)
+            if not token.stopped:
+                token.text = _stemmed(token.text)
             yield token
 
 
@@ -325,6 +345,8 @@ def _synonym_tables() -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...],
 
 
 SYNONYM_PREFIX = "~"  # concept tokens can never collide with a word: the tokenizer never yields "~"
+# A concept token weighs a little less than a word in the index: the exact wording still wins ties.
+CONCEPT_BOOST = 0.7
 # Words that end some phrase: any other word cannot close a match, so it is not looked up at all.
 _FUNCTION_TABLE, _FUNCTION_MAX = _function_phrase_table()
 _FUNCTION_LAST = frozenset(key[-1] for key in _FUNCTION_TABLE)
@@ -332,33 +354,37 @@ _SYNONYM_TABLE, _NEGATIVE_TABLE, _SYNONYM_MAX = _synonym_tables()
 _PHRASE_LAST = frozenset(key[-1] for key in (*_SYNONYM_TABLE, *_NEGATIVE_TABLE))
 
 
-def _sizes_by_last(table: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
-    """Last word of a table's phrases -> the lengths of the phrases ending with it, shortest first."""
+def _phrases_by_last(table: dict[tuple[str, ...], str]) -> dict[str, tuple[str | None, tuple[int, ...]]]:
+    """Last word of a table's phrases -> the concept of the phrase of that word alone (None if there is none) and the
+    lengths of the longer phrases ending with it, shortest first."""
     sizes: dict[str, set[int]] = {}
     for key in table:
         sizes.setdefault(key[-1], set()).add(len(key))
-    return {last: tuple(sorted(lengths)) for last, lengths in sizes.items()}
+    return {last: (table.get((last,)), tuple(sorted(n for n in lengths if n > 1))) for last, lengths in sizes.items()}
 
 
 # Only the lengths some phrase has are tried at a word (the same matches, in the same order, for fewer lookups).
-_SIZES_BY_LAST = {id(_SYNONYM_TABLE): _sizes_by_last(_SYNONYM_TABLE), id(_NEGATIVE_TABLE): _sizes_by_last(_NEGATIVE_TABLE)}
+_PHRASES_BY_LAST = {id(table): _phrases_by_last(table) for table in (_SYNONYM_TABLE, _NEGATIVE_TABLE)}
 _IMPLIED = [(c.id, c.implied_by) for c in THESAURUS.concepts if c.implied_by]
+_BROADER = {c.id: c.broader for c in THESAURUS.concepts if c.broader}
 IMPLIED_WINDOW = 15  # words: a combination's parts must be named this close to name the concept
 # How much a concept token weighs against the visitor's own word (thesaurus `weight`, default 0.6).
 CONCEPT_WEIGHTS: dict[str, float] = {SYNONYM_PREFIX + c.id: c.weight for c in THESAURUS.concepts}
 
 
-def _matches(words: list[Token], table: dict[tuple[str, ...], str]) -> list[tuple[int, int, str]]:
-    """(first index, last index, concept) of every table phrase found in `words`."""
+def _matches(texts: list[str], table: dict[tuple[str, ...], str]) -> list[tuple[int, int, str]]:
+    """(first index, last index, concept) of every table phrase found in the words `texts`."""
     found = []
-    texts = [t.text for t in words]
-    sizes_of = _SIZES_BY_LAST.get(id(table))
-    if sizes_of is None:
-        sizes_of = _sizes_by_last(table)
-    for end in range(len(texts)):
-        sizes = sizes_of.get(texts[end])
-        if sizes is None:
+    phrases_of = _PHRASES_BY_LAST.get(id(table))
+    if phrases_of is None:
+        phrases_of = _phrases_by_last(table)
+    for end, text in enumerate(texts):
+        phrases = phrases_of.get(text)
+        if phrases is None:
             continue
+        alone, sizes = phrases
+        if alone is not None:
+            found.append((end, end, alone))
         for size in sizes:
             if size > end + 1:
                 break
@@ -366,6 +392,75 @@ def _matches(words: list[Token], table: dict[tuple[str, ...], str]) -> list[tupl
             if concept is not None:
                 found.append((end - size + 1, end, concept))
     return found
+
+
+def _concept_spans(texts: list[str]) -> list[tuple[int, int, str]]:
+    """(first word, last word, concept) of every concept the words `texts` name, by last word then first word.
+
+    Thesaurus forms found over the words, less those a negative form over the same words vetoes, each concept once
+    over overlapping forms; then the broader concepts of those, then the concepts their combinations imply.
+    """
+    found = _matches(texts, _SYNONYM_TABLE)
+    if not found:  # nothing named: no broader concept, no combination either
+        return []
+    accepted: list[tuple[int, int, str]] = []
+    # Each concept's words under its vetoed and accepted spans so far (two spans of words overlap when they
+    # share a word: a set per concept, not a scan of its spans, as one word may be named a hundred times).
+    taken: dict[str, set[int]] = {}
+    for first, last, concept in _matches(texts, _NEGATIVE_TABLE) if _NEGATIVE_TABLE else ():
+        taken.setdefault(concept, set()).update(range(first, last + 1))
+    # Longest forms first; a concept is read once over overlapping forms ("annuler" in "annuler mon stage").
+    found.sort(key=_longest_first)
+    for match in found:
+        first, last, concept = match
+        under = taken.get(concept)
+        if first == last:  # most forms are one word
+            if under is None:
+                taken[concept] = {first}
+            elif first in under:
+                continue
+            else:
+                under.add(first)
+        elif under is None:
+            taken[concept] = set(range(first, last + 1))
+        elif under.isdisjoint(range(first, last + 1)):
+            under.update(range(first, last + 1))
+        else:
+            continue
+        accepted.append(match)
+    # A narrower concept also names the broader ones ("ordonnance pénale" is justice too), once per text span.
+    for first, last, concept in [match for match in accepted if match[2] in _BROADER]:
+        for broader in _BROADER[concept]:
+            if not any(c == broader and a <= last and first <= b for a, b, c in accepted):
+                accepted.append((first, last, broader))
+    # Combinations that name another concept, when their parts are close (within IMPLIED_WINDOW words).
+    latest = {c: (a, b) for a, b, c in accepted}  # each accepted concept's last span
+    for concept, combinations in _IMPLIED:
+        if concept in latest:
+            continue
+        for combination in combinations:
+            spans = []
+            for part in combination:
+                span = latest.get(part)
+                if span is None:
+                    break
+                spans.append(span)
+            else:
+                first, last = min(a for a, _b in spans), max(b for _a, b in spans)
+                if last - first <= IMPLIED_WINDOW:
+                    accepted.append((first, last, concept))
+                    latest[concept] = (first, last)
+                    break
+    accepted.sort(key=_by_last_word)
+    return accepted
+
+
+def _longest_first(match: tuple[int, int, str]) -> tuple[int, int]:
+    return match[0] - match[1], match[0]
+
+
+def _by_last_word(match: tuple[int, int, str]) -> tuple[int, int]:
+    return match[1], match[0]
 
 
 class SynonymFilter(Filter):
@@ -382,50 +477,14 @@ class SynonymFilter(Filter):
         for token in tokens:
             copy = _copy(token)
             stream.append(copy)
-            if not token.stopped and not token.text.startswith(SYNONYM_PREFIX):
+            if not token.stopped and _is_word(token.text):
                 where.append(len(stream) - 1)
                 words.append(copy)
-        vetoes = _matches(words, _NEGATIVE_TABLE) if _NEGATIVE_TABLE else []
         extras: dict[int, list[Token]] = {}
-        accepted: list[tuple[int, int, str]] = []
-        taken: dict[str, list[tuple[int, int]]] = {}  # each concept's vetoed and accepted spans so far
-        for first, last, concept in vetoes:
-            taken.setdefault(concept, []).append((first, last))
-        # Longest forms first; a concept is read once over overlapping forms ("annuler" in "annuler mon stage").
-        for first, last, concept in sorted(_matches(words, _SYNONYM_TABLE), key=lambda m: (m[0] - m[1], m[0])):
-            spans = taken.setdefault(concept, [])
-            if any(a <= last and first <= b for a, b in spans):
-                continue
-            accepted.append((first, last, concept))
-            spans.append((first, last))
-        # A narrower concept also names the broader ones ("ordonnance pénale" is justice too), once per text span.
-        for first, last, concept in list(accepted):
-            for broader in THESAURUS.by_id[concept].broader:
-                if not any(c == broader and a <= last and first <= b for a, b, c in accepted):
-                    accepted.append((first, last, broader))
-        # Combinations that name another concept, when their parts are close (within IMPLIED_WINDOW words).
-        latest = {c: (a, b) for a, b, c in accepted}  # each accepted concept's last span
-        for concept, combinations in _IMPLIED:
-            if concept in latest:
-                continue
-            for combination in combinations:
-                spans = []
-                for part in combination:
-                    span = latest.get(part)
-                    if span is None:
-                        break
-                    spans.append(span)
-                else:
-                    first, last = min(a for a, _b in spans), max(b for _a, b in spans)
-                    if last - first <= IMPLIED_WINDOW:
-                        accepted.append((first, last, concept))
-                        latest[concept] = (first, last)
-                        break
-        for first, last, concept in sorted(accepted, key=lambda m: (m[1], m[0])):
+        for first, last, concept in _concept_spans([word.text for word in words]):
             extra = _copy(words[last])
             extra.text = SYNONYM_PREFIX + concept
-            # A concept weighs a little less than the word itself: the exact wording still wins ties.
-            extra.boost = 0.7
+            extra.boost = CONCEPT_BOOST
             if hasattr(words[first], "startchar") and hasattr(extra, "startchar"):
                 extra.startchar = words[first].startchar
             if hasattr(words[first], "pos"):
@@ -451,10 +510,7 @@ NEUTRAL_GROUPS = frozenset(SYNONYM_PREFIX + c.id for c in THESAURUS.concepts if 
 
 def _positioned(text: str, mode: str) -> list[tuple[str, int, int]]:
     """(term, first position, last position) of each token; a query's neutral phrases left out."""
-    tokens = [
-        (t.text, getattr(t, "first_pos", t.pos) if t.text.startswith(SYNONYM_PREFIX) else t.pos, t.pos)
-        for t in ANALYZER(text, positions=True, mode=mode)
-    ]
+    tokens = [(term, first, pos) for term, _boost, first, pos, _start, _end in _analysed(text, mode)]
     if mode != "query":
         return tokens
     spans = [(first, last) for term, first, last in tokens if term in NEUTRAL_GROUPS]
@@ -472,7 +528,7 @@ def _positioned(text: str, mode: str) -> list[tuple[str, int, int]]:
 def analyze(text: str, mode: str = "query") -> list[str]:
     """Terms of a text, in order (synonym group tokens included)."""
     if mode != "query":
-        return [t.text for t in ANALYZER(text, mode=mode)]
+        return [token[0] for token in _analysed(text, mode)]
     return [term for term, _first, _last in _positioned(text, mode)]
 
 
@@ -509,16 +565,99 @@ def index_tokens(text: str) -> list[tuple[str, float, int, int, int, int]]:
     """Every index-time token of a text from one pass of the analyzer: (term, boost, first position, position, start
     char, end char) — what the field statistics, `analyze_units(text, mode="index")` and `analyze_with_spans(text)`
     each read (the index build analyses a text once for all three)."""
+    return _analysed(text, "index")
+
+
+def chain_tokens(text: str, mode: str = "index") -> list[tuple[str, float, int, int, int, int]]:
+    """`index_tokens` (or its query-time equivalent) read from the Whoosh chain `ANALYZER`, token object by token
+    object: the reference the one-pass `_analysed` must equal (a test compares them over the whole FAQ)."""
     return [
         (t.text, t.boost, getattr(t, "first_pos", t.pos) if t.text.startswith(SYNONYM_PREFIX) else t.pos, t.pos,
          t.startchar, t.endchar)
-        for t in ANALYZER(text, positions=True, chars=True, mode="index")
+        for t in ANALYZER(text, positions=True, chars=True, mode=mode)
     ]
+
+
+def _term(folded: str) -> str | None:
+    """The term of a folded word once stopwords and stemming have passed: None for a stopword."""
+    return None if folded in STOPWORDS else _stemmed(folded)
+
+
+@lru_cache(maxsize=200_000)
+def _analysed_word(word: str) -> tuple[tuple[int, int, str, bool, str, str | None, bool], ...]:
+    """Each token of one matched word as the chain sees it before concepts: (start, end, surface key, whether an
+    idiom may end with it, folded text, term or None for a stopword, whether the term can be part of a thesaurus
+    form). Words repeat: a build reads these from the cache for most words."""
+    pieces = []
+    for text, particle, first, last in _word_pieces(word):
+        key = _surface(particle, folded := _folded_token(text))
+        term = _term(folded)
+        pieces.append((first, last, key, key in _FUNCTION_LAST, folded, term, _is_word(term)))
+    return tuple(pieces)
+
+
+def _is_word(term: str | None) -> bool:
+    """Whether a term that passed stopwords and stemming is a word thesaurus forms are matched on."""
+    return term is not None and not term.startswith(SYNONYM_PREFIX)
+
+
+def _analysed(text: str, mode: str) -> list[tuple[str, float, int, int, int, int]]:
+    """What `ANALYZER` gives for a text (as `chain_tokens` reads it), in one pass over plain tuples.
+
+    The same rules, from the same helpers, as the Whoosh filters, without a generator and a token copy per word
+    per filter (index-time analysis was most of an index build): tokenizer (`_word_pieces`), folding
+    (`_folded_token`), idioms (`_function_phrase` over the words' `_surface` keys), SMS-speak in queries
+    (`ABBREVIATIONS`), stopwords and stems (`_term`), then thesaurus concepts (`_concept_spans`).
+    """
+    expand = mode == "query"
+    stream: list[tuple[str, float, int, int, int, int]] = []
+    words: list[str] = []  # the terms that can form a thesaurus phrase (not stopwords, not concept tokens)
+    where: list[int] = []  # index in `stream` of each of them
+    keys: list[str] = []  # surface key of every token of the tokenizer: the idioms' window (its index is its position)
+    starts: list[int] = []  # start character of every token of the tokenizer
+    pos = -1
+    for match in _WORD.finditer(text):
+        offset = match.start()
+        for first, last, key, closes, folded, term, is_word in _analysed_word(match.group()):
+            pos += 1
+            start, end = offset + first, offset + last
+            keys.append(key)
+            starts.append(start)
+            if expand and folded in ABBREVIATIONS:  # each part of the expansion keeps the typed word's place
+                for part in map(_term, ABBREVIATIONS[folded]):
+                    if part is not None:
+                        if _is_word(part):
+                            where.append(len(stream))
+                            words.append(part)
+                        stream.append((part, 1.0, pos, pos, start, end))
+            elif term is not None:
+                if is_word:
+                    where.append(len(stream))
+                    words.append(term)
+                stream.append((term, 1.0, pos, pos, start, end))
+            if closes and (phrase := _function_phrase(keys)) is not None:
+                group, size = phrase
+                stream.append((SYNONYM_PREFIX + group, CONCEPT_BOOST, pos - size + 1, pos, starts[pos - size + 1], end))
+    spans = _concept_spans(words)
+    if not spans:
+        return stream
+    # Each concept token right after the last word of its phrase, spanning the phrase.
+    tokens: list[tuple[str, float, int, int, int, int]] = []
+    done = 0
+    for first, last, concept in spans:
+        at = where[last] + 1
+        if at > done:
+            tokens.extend(stream[done:at])
+            done = at
+        opening, closing = stream[where[first]], stream[where[last]]
+        tokens.append((SYNONYM_PREFIX + concept, CONCEPT_BOOST, opening[2], closing[3], opening[4], closing[5]))
+    tokens.extend(stream[done:])
+    return tokens
 
 
 def analyze_with_spans(text: str, mode: str = "index") -> list[tuple[str, int, int]]:
     """Terms with the character span they come from, for highlighting."""
-    return [(t.text, t.startchar, t.endchar) for t in ANALYZER(text, chars=True, mode=mode)]
+    return [(term, start, end) for term, _boost, _first, _pos, start, end in _analysed(text, mode)]
 
 
 def surface_originals(text: str) -> list[str]:

@@ -311,18 +311,26 @@ def derive(faq: Faq) -> SearchTables:
     pair_entry, pair_token, pair_word = array("i"), array("i"), array("i")
     word_weights, word_phrasing = array("d"), array("i")
     masses_by_entry: list[list[float]] = []
+    # Terms and units repeat over the phrasings: each term's idf and each unit's token numbers (in the order of its
+    # sorted term and concepts, numbered on first sight) looked up once.
+    idf_of = {term: _idf(term_slices, term, total) for term in term_slices}
+    tokens_of: dict[tuple[str, frozenset[str]], tuple[int, ...]] = {}
     for docnum, units_by_phrasing in enumerate(phrasings):
         masses: list[float] = []
         for units in units_by_phrasing:
-            unit_weights = tuple(_idf(term_slices, term, total) for term, _groups in units)
+            unit_weights = tuple([idf_of.get(term, 0.0) for term, _groups in units])
             mass = sum(unit_weights)
             if not mass:
                 continue
-            for (term, groups), weight in zip(units, unit_weights):
+            for unit, weight in zip(units, unit_weights):
                 word = len(word_weights)
-                for accepted in sorted({term, *groups}):
+                tokens = tokens_of.get(unit)
+                if tokens is None:
+                    tokens = tokens_of[unit] = tuple(
+                        phrase_tokens.setdefault(accepted, len(phrase_tokens)) for accepted in sorted({unit[0], *unit[1]}))
+                for token in tokens:
                     pair_entry.append(docnum)
-                    pair_token.append(phrase_tokens.setdefault(accepted, len(phrase_tokens)))
+                    pair_token.append(token)
                     pair_word.append(word)
                 word_weights.append(weight)
                 word_phrasing.append(len(masses))
