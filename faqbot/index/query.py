@@ -21,13 +21,8 @@ STORY_WORDS = 14
 # the problem (a negation, a refusal, an error: « aucune réservation à mon nom ») weighs in between.
 NARRATIVE_WEIGHT = 0.4
 PROBLEM_WEIGHT = 0.8
-# Entities (a word with a digit: 48N, 14 jours, 2024) weigh at least this much wherever they stand — except a bare
-# number told in the narrative (an amount paid, a date, an age: « 249 € », « le 3 mai », « 22 ans »), which weighs
-# as its sentence does.
+# Entities (a word with a digit: 48N, 14 jours, 2024) weigh at least this much wherever they stand.
 ENTITY_WEIGHT = 1.0
-# An asking sentence naming at most this many words (« C'est normal ça ? », « On fait quoi ? ») asks about the
-# sentence just before it: that one is read as asking too.
-SHORT_QUESTION_UNITS = 4
 # Most terms a query contributes (a pasted document keeps its asking sentences first).
 MAX_QUERY_TERMS = 40
 
@@ -80,18 +75,10 @@ def sentence_weights(text: str) -> list[tuple[str, float]]:
         asking = [_asks(s) for s in sentences]
     if not any(asking):
         asking[-1] = True  # no question mark nor interrogative: the last sentence is what is wanted
-    for i in range(1, len(sentences)):
-        if asking[i] and not asking[i - 1] and len(analysis.analyze_units(sentences[i])) <= SHORT_QUESTION_UNITS:
-            asking[i - 1] = True
     return [
         (s, 1.0 if a else PROBLEM_WEIGHT if _states_a_problem(s) else NARRATIVE_WEIGHT)
         for s, a in zip(sentences, asking)
     ]
-
-
-def _entity(term: str, weight: float) -> bool:
-    """A code or a number that counts in full wherever it stands (a bare number only in an asking sentence)."""
-    return bool(_DIGIT.search(term)) and (weight >= 1.0 or not term.isdigit())
 
 
 @lru_cache(maxsize=4096)
@@ -108,7 +95,7 @@ def parse(text: str) -> ParsedQuery:
         for term, groups in analysis.analyze_units(sentence):
             if term not in unit_weight and len(unit_weight) >= MAX_QUERY_TERMS:
                 continue
-            entity = _entity(term, weight)
+            entity = bool(_DIGIT.search(term))
             if entity:
                 entity_concepts |= groups
             w = max(weight, ENTITY_WEIGHT) if entity else weight
@@ -118,7 +105,7 @@ def parse(text: str) -> ParsedQuery:
             if term not in term_weight and len(term_weight) >= 2 * MAX_QUERY_TERMS:
                 continue
             concept = term.startswith(analysis.SYNONYM_PREFIX)
-            entity = term in entity_concepts if concept else _entity(term, weight)
+            entity = term in entity_concepts if concept else bool(_DIGIT.search(term))
             w = max(weight, ENTITY_WEIGHT) if entity else weight
             term_weight[term] = max(term_weight.get(term, 0.0), w)
             term_count[term] = term_count.get(term, 0) + 1
