@@ -126,8 +126,8 @@ def check_search(lines, errors, warns):
         for s in STYLES:
             if counts.get(s, 0) != per:
                 errors.append(f"{name}: style ({s}) has {counts.get(s, 0)} cases, want {per}")
-        if len(data) != per * 5:
-            errors.append(f"{name}: {len(data)} cases, want {per * 5}")
+        if len(data) != per * len(STYLES):
+            errors.append(f"{name}: {len(data)} cases, want {per * len(STYLES)}")
         nfrag = 0
         qs = set()
         for k, case in enumerate(data, 1):
@@ -220,6 +220,18 @@ def main():
         print("FAIL:", e)
     print(f"{len(errors)} failure(s)")
     return 1 if errors else 0
+
+
+def check_round(script: str, brief: str, search: dict, triage: dict, styles: list[str] | None = None) -> int:
+    """Check a later round's sealed files (beside `script`, in sealed/) with these rules: its writer's brief folder
+    (HELDOUT_BRIEF overrides it), its counts per style and per reason, its styles."""
+    global BRIEF, CORPUS, REASONS, HERE, SEARCH, TRIAGE, STYLES
+    BRIEF = os.environ.get("HELDOUT_BRIEF", brief)
+    CORPUS = sorted(glob.glob(os.path.join(BRIEF, "corpus", "*.txt")))
+    REASONS = os.path.join(BRIEF, "reasons.md")
+    HERE = os.path.join(os.path.dirname(os.path.abspath(script)), "sealed")
+    SEARCH, TRIAGE, STYLES = search, triage, styles or STYLES
+    return main()
 
 
 if __name__ == "__main__":
