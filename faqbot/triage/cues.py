@@ -37,6 +37,14 @@ CLAUSE = r"(?:(?!\b(?:mais|et|alors|pourtant|j ai|par contre|sauf que)\b).){{0,{
 # Before a word, what denies it (« aucun rejet », « pas été refusée », « sans refus »): fixed-width look-behinds.
 UNDENIED = "".join(f"(?<!{word} )" for word in ("aucun", "pas de", "sans", "ni", "pas", "pas ete", "jamais", "jamais ete"))
 
+# The card paid with is gone (expired, replaced, blocked): read as a concept of its own and as a sign of the
+# refund by bank transfer.
+CARD_GONE = (
+    r"\bcarte\b.{0,30}\b(expir\w*|perim\w*|plus valable|plus valide|n existe plus|annulee|changee|remplacee|bloquee|opposition|fermee|fin de validite)",
+    r"\b(expir\w*|perim\w*)\b.{0,20}\bcarte\b",
+    r"\b(n ai|j ai) (plus|pas) (la|ma|cette) carte\b|\b(nouvelle|autre) carte\b|\bchang\w* de (carte|banque)\b|\bcompte (ferme|cloture)\b|\bopposition\b",
+)
+
 CONCEPTS: dict[str, tuple[str, ...]] = {
     # Money actually left the account.
     "argent-pris": (
@@ -163,15 +171,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "virement": (
         r"\bvirement\b",
         r"\brib\b|\biban\b|\bbic\b|\bcoordonnees bancaires\b|\breleve d identite bancaire",
-        r"\bcarte\b.{0,30}\b(expir\w*|perim\w*|plus valable|plus valide|n existe plus|annulee|changee|remplacee|bloquee|opposition|fermee|fin de validite)",
-        r"\b(expir\w*|perim\w*)\b.{0,20}\bcarte\b",
-        r"\b(n ai|j ai) (plus|pas) (la|ma|cette) carte\b|\b(nouvelle|autre) carte\b|\bchang\w* de (carte|banque)\b|\bcompte (ferme|cloture)\b|\bopposition\b",
+        *CARD_GONE,
     ),
     # The card paid with no longer exists: a refund cannot go back to it (the transfer's reason).
-    "carte-expiree": (
-        r"\bcarte\b.{0,40}\b(expir\w*|perim\w*|plus valable|plus valide|n existe plus|annulee|changee|remplacee|opposition|fermee|fin de validite)",
-        r"\b(expir\w*|perim\w*)\b.{0,20}\bcarte\b|\bchang\w* de (carte|banque)\b|\bcompte (ferme|cloture)\b",
-    ),
+    "carte-expiree": CARD_GONE,
     "remboursement": (
         r"\brembours\w*|\brecredit\w*",
         r"\b(rendre|recuperer|recevoir|recupere|rendez|veux|voudrais|recupérer|ravoir) (mon |l |notre )?argent\b",
