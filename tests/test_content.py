@@ -451,3 +451,14 @@ def test_cli_sources_print(workspace):
     result = CliRunner().invoke(content_group, ["sources", "--faq", str(workspace.write(_faq_data())), "--export", str(workspace.export)])
     assert result.exit_code == 0, result.output
     assert "2 entrées, 0 dont les sources de l’export diffèrent du calcul." in result.output
+
+
+def test_the_old_48si_practice_is_quoted_after_the_current_advice_with_a_note_for_staff():
+    """The 2019 article held the only figure for the post office's delay: quoted « pour mémoire », after the export's
+    current advice (which says the practice is no longer guaranteed), and flagged for staff to confirm."""
+    entry = load_faq(REAL_FAQ).by_id["stage-avant-retrait-recommande-48si"]
+    answer = entry.answer_plain
+    assert "délai de la poste de 15 jours" in answer
+    assert answer.index("Pour mémoire") > answer.index("les directives semblent avoir évolué")
+    assert "À confirmer par l’équipe" in entry.review
+

@@ -285,6 +285,20 @@ def test_general_distinctions(message, reason):
     assert suggest(message).reason == reason
 
 
+def test_a_paid_move_to_a_dearer_session_that_the_espace_does_not_show_is_read_as_such():
+    from faqbot.triage.suggest import concepts_in
+
+    def read(message):
+        return concepts_in(normalize(message))
+
+    for moved in ("j'ai dû décaler mon stage", "j'ai pris une session un peu plus chère", "j'ai payé l'écart de 15 €"):
+        assert "changement-date" in read(moved), moved
+    for stale in ("quand je me connecte c'est toujours Lyon qui s'affiche", "je suis toujours inscrite sur le stage annulé"):
+        assert "espace-pas-a-jour" in read(stale), stale
+    assert "argent-pris" in read("ma banque m'a notifié le paiement hier")
+    assert "carte-expiree" in read("ma carte a été remplacée par la banque") and "virement" in read("ma carte a expiré")
+
+
 def test_a_change_of_date_said_not_to_be_one_keeps_the_first_booking():
     from faqbot.triage.suggest import concepts_in
 

@@ -4,9 +4,10 @@ Messages are read as people type them: accents dropped, SMS-speak expanded, near
 classifier (`model.py`, trained on `data/triage_examples.yaml`) gives a calibrated probability per reason from the
 words, character n-grams and the cue concepts of `cues.py`. Then a few rules decide what a bag of words cannot:
 who cancelled (the visitor: withdrawal period; the centre: cancellation, unless a transfer followed and the visitor
-wants the money back), money taken with nothing received (the payment went through), and a confirmation said to be
-received (so not missing). FAQ search hits, when a search function is given, add a small vote for the reason their entries
-lead to. Under `TWO_CHOICES_BELOW` the visitor is offered the two likeliest reasons instead of one.
+wants the money back), money taken with nothing received (the payment went through), a confirmation said to be
+received (so not missing), a paid change of date that nothing shows (the transfer), and the withdrawal with the card
+gone (the refund by bank transfer). FAQ search hits, when a search function is given, add a small vote for the
+reason their entries lead to. Under `TWO_CHOICES_BELOW` the visitor is offered the two likeliest reasons instead of one.
 """
 from __future__ import annotations
 
@@ -246,7 +247,7 @@ def _override(probabilities: dict[str, float], concepts: set[str]) -> str | None
         move("delai-retractation", "annulation-centre")
         return "centre-annule"
     # Withdrawal asked (or done) and the card paid with is gone: how the refund arrives is the question.
-    if top == "delai-retractation" and "carte-expiree" in concepts and concepts & {"virement", "remboursement"}:
+    if top == "delai-retractation" and "carte-expiree" in concepts:
         move("delai-retractation", "remboursement-virement")
         return "carte-expiree"
     # Money taken and nothing received: the payment went through, whatever the page did.
